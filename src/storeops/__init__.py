@@ -1,0 +1,1 @@
+"""storeops: the operations control tower of an online shop."""

@@ -1,0 +1,247 @@
+"""What every connector shares: file checks, CSV reading with rejects, locating lines for the
+quarantine, and the SQL that parses money and timestamps the same way everywhere.
+
+A connector is a function `stage(con, file, ctx) -> StagedFile` that reads one file into
+`stage_<table>` tables of `con` (an in-memory DuckDB connection) and `stage_quarantine`, so that
+rows read = rows staged + rows quarantined. It never touches the warehouse: the loader does.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from storeops.core.errors import BadInput
+from storeops.core.money import MONEY_PATTERN
+
+UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_reject_tables = itertools.count()
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What a connector needs to know about the workspace and the command line."""
+
+    timezone: str
+    currency: str
+    source: str | None = None  # overrides the connector's default source name
+    record_kind: str | None = None  # csv/parquet: which canonical table the file holds
+    mapping: Path | None = None  # csv/parquet: the TOML mapping file
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A CSV record DuckDB could not split into the header's columns (or decode)."""
+
+    line: int
+    field: str | None
+    reason: str
+    raw: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_file(path: Path) -> None:
+    """A readable, non-empty file in UTF-8 (with or without BOM)."""
+    if not path.exists():
+        raise BadInput(path, "no such file")
+    if not path.is_file():
+        raise BadInput(path, "not a file")
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if not head:
+        raise BadInput(path, "the file is empty", line=1)
+    if head.startswith(UTF16_32_BOMS) and not head.startswith(codecs.BOM_UTF8):
+        raise BadInput(path, "the file is UTF-16/32 encoded; export it as UTF-8", line=1)
+
+
+def csv_header(path: Path, *, delimiter: str = ",") -> list[str]:
+    check_file(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle, delimiter=delimiter), [])
+    except UnicodeDecodeError:
+        raise BadInput(path, "the header is not UTF-8 text; export the file as UTF-8", line=1) from None
+    header = [name.strip() for name in header]
+    if not any(header):
+        raise BadInput(path, "the first line holds no column names", line=1)
+    return header
+
+
+def require_columns(path: Path, header: list[str], required: list[str], what: str) -> None:
+    for column in required:
+        if column not in header:
+            raise BadInput(
+                path, f"missing required column {column!r}: is this a {what}?", line=1, field=column
+            )
+
+
+def read_csv_into(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    columns: dict[str, str],
+    *,
+    delimiter: str = ",",
+) -> list[Reject]:
+    """Reads `columns` (file column -> staged name) of a CSV into `table` as text, in file order.
+
+    The table's rowid is the record's index among accepted records. Records DuckDB cannot read
+    (wrong number of fields, bad UTF-8) are returned as rejects with their line and raw text.
+    """
+    n = next(_reject_tables)
+    rejects_table, rejects_scan = f"rejects_{n}", f"rejects_scan_{n}"
+    select = ", ".join(f'"{_ident(src)}" AS {dst}' for src, dst in columns.items())
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE {table} AS
+            SELECT {select} FROM read_csv(?, header = true, all_varchar = true, delim = ?,
+                quote = '"', escape = '"', strict_mode = true, null_padding = false,
+                store_rejects = true, rejects_table = '{rejects_table}',
+                rejects_scan = '{rejects_scan}', max_line_size = 16777216)
+            """,
+            [str(path), delimiter],
+        )
+    except duckdb.Error as exc:
+        raise BadInput(path, _first_line(exc)) from None
+    rows = con.execute(
+        f"SELECT line, any_value(column_name), string_agg(DISTINCT error_type || ': ' || "
+        f"error_message, '; '), any_value(csv_line) FROM {rejects_table} GROUP BY line ORDER BY line"
+    ).fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
+    con.execute(f"DROP TABLE IF EXISTS {rejects_scan}")
+    return [Reject(line, field, _clean_reason(reason), raw) for line, field, reason, raw in rows]
+
+
+def _clean_reason(reason: str) -> str:
+    return reason.replace("This file is not utf-8 encoded.", "not UTF-8 text.").strip()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    return text.split("Error: ", 1)[-1]
+
+
+def _ident(name: str) -> str:
+    return name.replace('"', '""')
+
+
+class CsvLocator:
+    """Finds the physical line and raw text of accepted records, for quarantine rows.
+
+    Only called when something is quarantined, so the happy path never pays for a Python pass.
+    """
+
+    def __init__(self, path: Path, rejected_lines: set[int], *, delimiter: str = ","):
+        self.path = path
+        self.rejected_lines = rejected_lines
+        self.delimiter = delimiter
+
+    def _records(self) -> Iterator[tuple[int, str]]:
+        """(start line, raw text) of every data record, the header and blank lines left out."""
+        with self.path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+            consumed: list[str] = []
+
+            def lines() -> Iterator[str]:
+                for line in handle:
+                    consumed.append(line)
+                    yield line
+
+            reader = csv.reader(lines(), delimiter=self.delimiter)
+            previous_end = 0
+            for number, record in enumerate(reader):
+                start, previous_end = previous_end + 1, reader.line_num
+                raw = "".join(consumed).rstrip("\r\n")
+                consumed.clear()
+                if number == 0 or not record:
+                    continue
+                yield start, raw
+
+    def locate(self, indexes: set[int]) -> dict[int, tuple[int, str]]:
+        found: dict[int, tuple[int, str]] = {}
+        if not indexes:
+            return found
+        last = max(indexes)
+        accepted = (rec for rec in self._records() if rec[0] not in self.rejected_lines)
+        for index, (line, raw) in enumerate(accepted):
+            if index in indexes:
+                found[index] = (line, raw)
+            if index >= last:
+                break
+        return found
+
+
+# SQL fragments: every connector parses values the same way -------------------------------
+
+
+def sql_money(column: str) -> str:
+    """Text to DECIMAL(18,2); NULL when blank or not a plain decimal number."""
+    return (
+        f"CASE WHEN regexp_full_match(trim({column}), '{MONEY_PATTERN}') "
+        f"THEN CAST(trim({column}) AS DECIMAL(18,2)) END"
+    )
+
+
+def sql_bad_money(column: str) -> str:
+    """True when a money field holds something that is not a plain decimal number."""
+    return f"({column} IS NOT NULL AND NOT regexp_full_match(trim({column}), '{MONEY_PATTERN}'))"
+
+
+def sql_int(column: str) -> str:
+    return f"CASE WHEN regexp_full_match(trim({column}), '^-?[0-9]{{1,9}}$') THEN CAST(trim({column}) AS INTEGER) END"
+
+
+def sql_bad_int(column: str) -> str:
+    return f"({column} IS NOT NULL AND NOT regexp_full_match(trim({column}), '^-?[0-9]{{1,9}}$'))"
+
+
+def sql_utc_from_offset(column: str) -> str:
+    """'2024-11-29 10:15:22 -0500' (or ISO 8601 with an offset or Z) to a UTC TIMESTAMP."""
+    formats = "['%Y-%m-%d %H:%M:%S %z', '%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M %z']"
+    return f"timezone('UTC', try_strptime(trim({column}), {formats}))"
+
+
+def sql_local_date(utc_column: str, timezone: str) -> str:
+    """The store-local calendar day of a UTC TIMESTAMP."""
+    zone = timezone.replace("'", "''")  # an IANA name validated by the settings
+    return f"CAST(timezone('{zone}', timezone('UTC', {utc_column})) AS DATE)"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row check: when `failed` (SQL) is true, the row is quarantined for `field`, `reason`."""
+
+    failed: str
+    field: str
+    reason: str  # an SQL expression, so a reason may quote the bad value
+
+
+def sql_first_problem(checks: list[Check]) -> str:
+    """Two columns naming the first failed check of a row (NULL when all pass)."""
+    field = " ".join(f"WHEN {c.failed} THEN '{c.field}'" for c in checks)
+    reason = " ".join(f"WHEN {c.failed} THEN {c.reason}" for c in checks)
+    return f"CASE {field} END AS problem_field, CASE {reason} END AS problem_reason"
+
+
+def sql_text(value: str) -> str:
+    """An SQL string literal of a constant written in code (never of user input)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_quoted_value(column: str) -> str:
+    """The bad value, shortened and quoted, for a reason."""
+    return f"'''' || left({column}, 40) || ''''"
