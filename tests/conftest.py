@@ -68,7 +68,8 @@ def pg_database(pg_admin_url: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     name = f"storeops_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(
-        pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
     )
     with admin.connect() as con:
         con.execute(text(f'CREATE DATABASE "{name}"'))

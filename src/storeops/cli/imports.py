@@ -34,7 +34,9 @@ def import_command(
     files: Annotated[list[Path], typer.Argument(help="Files to import, each loaded atomically.")],
     record_kind: Annotated[
         str | None,
-        typer.Option("--kind", help=f"csv/parquet: what the file holds ({'|'.join(RECORD_KINDS)})."),
+        typer.Option(
+            "--kind", help=f"csv/parquet: what the file holds ({'|'.join(RECORD_KINDS)})."
+        ),
     ] = None,
     mapping: Annotated[
         Path | None, typer.Option(help="csv/parquet: TOML mapping of columns (docs/mapping.md).")
@@ -102,7 +104,15 @@ def _audit(settings, kind: str, results: list[ImportResult]) -> None:  # type: i
 
 def _summary(results: list[ImportResult]) -> None:
     table = Table(title="Import", show_lines=False)
-    for column in ("file", "rows read", "loaded", "quarantined", "orders new", "changed", "unchanged"):
+    for column in (
+        "file",
+        "rows read",
+        "loaded",
+        "quarantined",
+        "orders new",
+        "changed",
+        "unchanged",
+    ):
         table.add_column(column, justify="left" if column == "file" else "right")
     for r in results:
         table.add_row(
@@ -124,7 +134,11 @@ def _summary(results: list[ImportResult]) -> None:
                 )
         if r.quarantined_orders:
             shown = ", ".join(r.quarantined_orders[:10])
-            more = f" and {len(r.quarantined_orders) - 10} more" if len(r.quarantined_orders) > 10 else ""
+            more = (
+                f" and {len(r.quarantined_orders) - 10} more"
+                if len(r.quarantined_orders) > 10
+                else ""
+            )
             console.print(f"[yellow]{Path(r.file).name}: quarantined orders {shown}{more}[/]")
         if r.rows_quarantined:
             console.print(f"  see: storeops quarantine --import {r.import_id}")
@@ -142,8 +156,20 @@ def imports_command(
         print_json({"imports": rows})
         return
     table = Table(title="Imports")
-    for column in ("id", "finished (UTC)", "kind", "file", "rows", "quarantined", "new", "changed", "unchanged"):
-        table.add_column(column, justify="left" if column in ("kind", "file", "finished (UTC)") else "right")
+    for column in (
+        "id",
+        "finished (UTC)",
+        "kind",
+        "file",
+        "rows",
+        "quarantined",
+        "new",
+        "changed",
+        "unchanged",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("kind", "file", "finished (UTC)") else "right"
+        )
     for row in rows:
         table.add_row(
             str(row["import_id"]),
@@ -160,7 +186,9 @@ def imports_command(
 
 
 def quarantine_command(
-    import_id: Annotated[int | None, typer.Option("--import", help="Only this import's rows.")] = None,
+    import_id: Annotated[
+        int | None, typer.Option("--import", help="Only this import's rows.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many rows to list.")] = 100,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,

@@ -8,14 +8,21 @@ from typing import Annotated
 import typer
 
 from storeops.cli.common import WorkspaceOption, console
-from storeops.core.settings import SETTINGS_FILE, load_settings, resolve_workspace, write_default_settings
+from storeops.core.settings import (
+    SETTINGS_FILE,
+    load_settings,
+    resolve_workspace,
+    write_default_settings,
+)
 from storeops.db.engine import engine_for
 from storeops.db.migrate import upgrade
 from storeops.warehouse.connection import write_session
 
 
 def init(
-    path: Annotated[Path | None, typer.Argument(help="Folder to create (default: --workspace).")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="Folder to create (default: --workspace).")
+    ] = None,
     workspace: WorkspaceOption = None,
     name: Annotated[str, typer.Option(help="The store's name.")] = "My Shop",
     currency: Annotated[str, typer.Option(help="ISO 4217 currency code.")] = "EUR",
@@ -27,7 +34,9 @@ def init(
         settings = load_settings(folder)
         console.print(f"Workspace {folder} exists; bringing its stores up to date.")
     else:
-        settings = write_default_settings(folder, name=name, currency=currency.upper(), timezone=timezone)
+        settings = write_default_settings(
+            folder, name=name, currency=currency.upper(), timezone=timezone
+        )
         console.print(f"Created workspace {folder}")
     prepare_stores(settings)
     console.print(f"  settings   {settings.settings_file}")

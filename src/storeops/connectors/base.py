@@ -11,8 +11,11 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import itertools
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,12 +73,12 @@ def check_file(path: Path) -> None:
 
 def csv_header(path: Path, *, delimiter: str = ",") -> list[str]:
     check_file(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle, delimiter=delimiter), [])
-    except UnicodeDecodeError:
-        raise BadInput(path, "the header is not UTF-8 text; export the file as UTF-8", line=1) from None
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16).decode("utf-8-sig", errors="replace")
+    header = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
     header = [name.strip() for name in header]
+    if any("\ufffd" in name for name in header):
+        raise BadInput(path, "the header is not UTF-8 text; export the file as UTF-8", line=1)
     if not any(header):
         raise BadInput(path, "the first line holds no column names", line=1)
     return header
@@ -106,16 +109,17 @@ def read_csv_into(
     rejects_table, rejects_scan = f"rejects_{n}", f"rejects_scan_{n}"
     select = ", ".join(f'"{_ident(src)}" AS {dst}' for src, dst in columns.items())
     try:
-        con.execute(
-            f"""
+        with duckdb_path(path) as readable:
+            con.execute(
+                f"""
             CREATE OR REPLACE TABLE {table} AS
             SELECT {select} FROM read_csv(?, header = true, all_varchar = true, delim = ?,
                 quote = '"', escape = '"', strict_mode = true, null_padding = false,
                 store_rejects = true, rejects_table = '{rejects_table}',
                 rejects_scan = '{rejects_scan}', max_line_size = 16777216)
             """,
-            [str(path), delimiter],
-        )
+                [readable, delimiter],
+            )
     except duckdb.Error as exc:
         raise BadInput(path, _first_line(exc)) from None
     rows = con.execute(
@@ -129,6 +133,19 @@ def read_csv_into(
 
 def _clean_reason(reason: str) -> str:
     return reason.replace("This file is not utf-8 encoded.", "not UTF-8 text.").strip()
+
+
+@contextmanager
+def duckdb_path(path: Path) -> Iterator[str]:
+    """DuckDB reads file names as glob patterns: a name with * ? [ is read through a plain link."""
+    absolute = path.resolve()
+    if not any(char in str(absolute) for char in "*?[]{}"):
+        yield str(absolute)
+        return
+    with tempfile.TemporaryDirectory(prefix="storeops-") as scratch:
+        link = Path(scratch) / f"input{path.suffix}"
+        link.symlink_to(absolute)
+        yield str(link)
 
 
 def _first_line(exc: Exception) -> str:

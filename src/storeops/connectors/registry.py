@@ -32,18 +32,40 @@ class Kind:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("shopify-orders", "storeops.connectors.shopify_orders:stage", "Shopify orders CSV export"),
-        Kind("shopify-products", "storeops.connectors.shopify_products:stage", "Shopify products CSV export"),
-        Kind("woocommerce-orders", "storeops.connectors.woocommerce:stage", "WooCommerce REST API orders JSON"),
-        Kind("csv", "storeops.connectors.mapped:stage_csv", "any CSV with a TOML mapping (--kind, --mapping)"),
-        Kind("parquet", "storeops.connectors.mapped:stage_parquet", "any Parquet file with a TOML mapping"),
+        Kind(
+            "shopify-orders",
+            "storeops.connectors.shopify_orders:stage",
+            "Shopify orders CSV export",
+        ),
+        Kind(
+            "shopify-products",
+            "storeops.connectors.shopify_products:stage",
+            "Shopify products CSV export",
+        ),
+        Kind(
+            "woocommerce-orders",
+            "storeops.connectors.woocommerce:stage",
+            "WooCommerce REST API orders JSON",
+        ),
+        Kind(
+            "csv",
+            "storeops.connectors.mapped:stage_csv",
+            "any CSV with a TOML mapping (--kind, --mapping)",
+        ),
+        Kind(
+            "parquet",
+            "storeops.connectors.mapped:stage_parquet",
+            "any Parquet file with a TOML mapping",
+        ),
         Kind("cdnow", "storeops.connectors.cdnow:stage", "the CDNOW transaction log"),
     )
 }
 
 
 def context_for(settings: Settings, **options: object) -> StageContext:
-    return StageContext(timezone=settings.store.timezone, currency=settings.store.currency, **options)  # type: ignore[arg-type]
+    return StageContext(
+        timezone=settings.store.timezone, currency=settings.store.currency, **options
+    )  # type: ignore[arg-type]
 
 
 def import_files(

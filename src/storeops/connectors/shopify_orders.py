@@ -68,7 +68,13 @@ COLUMNS = {
 }
 REQUIRED = list(COLUMNS)[:6]
 FINANCIAL_STATUSES = (
-    "pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided",
+    "pending",
+    "authorized",
+    "partially_paid",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "voided",
     "expired",
 )
 ORDER_MONEY = {
@@ -265,12 +271,12 @@ def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) ->
             lower(trim(channel)) AS channel,
             upper(trim(coalesce(shipping_country, billing_country))) AS country,
             trim(discount_code) AS discount_codes,
-            {sql_money('subtotal')} AS subtotal,
-            coalesce({sql_money('discount_amount')}, 0) AS discounts,
-            coalesce({sql_money('shipping')}, 0) AS shipping,
-            coalesce({sql_money('taxes')}, 0) AS taxes,
-            {sql_money('total')} AS total,
-            coalesce({sql_money('refunded')}, 0) AS refunded,
+            {sql_money("subtotal")} AS subtotal,
+            coalesce({sql_money("discount_amount")}, 0) AS discounts,
+            coalesce({sql_money("shipping")}, 0) AS shipping,
+            coalesce({sql_money("taxes")}, 0) AS taxes,
+            {sql_money("total")} AS total,
+            coalesce({sql_money("refunded")}, 0) AS refunded,
             email, billing_name, accepts_marketing, idx
         FROM good WHERE idx = first_idx
         """,
@@ -285,9 +291,9 @@ def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) ->
             CAST(row_number() OVER (PARTITION BY g.name ORDER BY g.idx) AS INTEGER) AS line_no,
             trim(g.sku) AS sku,
             g.product_name,
-            {sql_int('g.qty')} AS quantity,
-            {sql_money('g.price')} AS price,
-            coalesce({sql_money('g.line_discount')}, 0) AS discount,
+            {sql_int("g.qty")} AS quantity,
+            {sql_money("g.price")} AS price,
+            coalesce({sql_money("g.line_discount")}, 0) AS discount,
             g.vendor
         FROM good g JOIN stage_orders o ON o.name = g.name
         """
@@ -299,7 +305,7 @@ def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) ->
         CREATE OR REPLACE TABLE stage_refunds AS
         SELECT source, source_id || '/refunds' AS source_id, source_id AS order_id,
                NULL::TIMESTAMP AS refunded_at,
-               coalesce({sql_local_date('cancelled_at', timezone)}, local_date) AS local_date,
+               coalesce({sql_local_date("cancelled_at", timezone)}, local_date) AS local_date,
                refunded AS amount,
                CASE WHEN cancelled_at IS NOT NULL THEN 'cancelled' END AS reason
         FROM stage_orders WHERE refunded > 0

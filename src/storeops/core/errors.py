@@ -28,9 +28,7 @@ class BadInput(UserError):
 
 class WorkspaceMissing(UserError):
     def __init__(self, path: Path):
-        super().__init__(
-            f"no storeops workspace at {path} (create one with: storeops init {path})"
-        )
+        super().__init__(f"no storeops workspace at {path} (create one with: storeops init {path})")
 
 
 class WorkspaceBusy(UserError):

@@ -36,7 +36,7 @@ class StoreSettings(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)")
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)") from None
         return value
 
 
@@ -88,7 +88,10 @@ def resolve_workspace(path: Path | str | None) -> Path:
 
 
 def _env_overrides(data: dict[str, Any]) -> None:
-    for env, section in (("STOREOPS_WAREHOUSE_URL", "warehouse"), ("STOREOPS_DATABASE_URL", "database")):
+    for env, section in (
+        ("STOREOPS_WAREHOUSE_URL", "warehouse"),
+        ("STOREOPS_DATABASE_URL", "database"),
+    ):
         if value := os.environ.get(env):
             data.setdefault(section, {})["url"] = value
 
@@ -149,9 +152,7 @@ url = {database_url}
 """
 
 
-def write_default_settings(
-    workspace: Path, *, name: str, currency: str, timezone: str
-) -> Settings:
+def write_default_settings(workspace: Path, *, name: str, currency: str, timezone: str) -> Settings:
     """Writes a commented storeops.toml and returns it loaded (so it is validated)."""
     text = SETTINGS_TEMPLATE.format(
         name=tomli_w.dumps({"v": name})[4:].strip(),

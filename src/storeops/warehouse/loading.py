@@ -104,7 +104,7 @@ def _hash_entities(con: duckdb.DuckDBPyConnection, entity: str, staged: list[str
                     WHEN w.row_hash = h.row_hash THEN 'unchanged'
                     ELSE 'changed' END AS status
         FROM (SELECT e.source, e.source_id, {digest} AS row_hash
-              FROM stage_{entity} e {' '.join(joins)}) h
+              FROM stage_{entity} e {" ".join(joins)}) h
         LEFT JOIN {WH}{entity} w ON w.source = h.source AND w.source_id = h.source_id
         """
     )
@@ -141,7 +141,9 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> ImportRes
 
     con.execute("BEGIN TRANSACTION")
     try:
-        import_id = con.execute(f"SELECT coalesce(max(import_id), 0) + 1 FROM {WH}imports").fetchone()[0]
+        import_id = con.execute(
+            f"SELECT coalesce(max(import_id), 0) + 1 FROM {WH}imports"
+        ).fetchone()[0]
         for entity in entities:
             _replace(con, entity, staged.tables, import_id)
         con.execute(
@@ -180,7 +182,9 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> ImportRes
     return result
 
 
-def _replace(con: duckdb.DuckDBPyConnection, entity: str, staged: list[str], import_id: int) -> None:
+def _replace(
+    con: duckdb.DuckDBPyConnection, entity: str, staged: list[str], import_id: int
+) -> None:
     changed = f"(SELECT source, source_id FROM cls_{entity} WHERE status = 'changed')"
     written = f"(SELECT source, source_id FROM cls_{entity} WHERE status <> 'unchanged')"
     owned = [(table, key) for table, key in OWNED.get(entity, ()) if table in staged]
@@ -198,7 +202,9 @@ def _replace(con: duckdb.DuckDBPyConnection, entity: str, staged: list[str], imp
     )
     for table, key in owned:
         # An owned entity (an order's refund) is fingerprinted on its own as well.
-        row_hash = f", md5({row_text_sql(table, 's')}) AS row_hash" if TABLES[table].is_entity else ""
+        row_hash = (
+            f", md5({row_text_sql(table, 's')}) AS row_hash" if TABLES[table].is_entity else ""
+        )
         con.execute(
             f"""
             INSERT INTO {WH}{table} BY NAME

@@ -1,0 +1,27 @@
+"""Reading the warehouse back in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from storeops.core.settings import Settings
+from storeops.warehouse.schema import DATA_TABLES
+
+
+def query(settings: Settings, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    with duckdb.connect(str(settings.duckdb_path()), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def snapshot(settings: Settings) -> dict[str, list[tuple]]:
+    """Every row of every data table (import ids left out), sorted: equal snapshots = same data."""
+    result = {}
+    with duckdb.connect(str(settings.duckdb_path()), read_only=True) as con:
+        for table in DATA_TABLES:
+            columns = ", ".join(n for n in table.column_names() if n != "import_id")
+            result[table.name] = sorted(
+                con.execute(f"SELECT {columns} FROM {table.name}").fetchall(), key=repr
+            )
+    return result
