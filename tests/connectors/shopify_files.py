@@ -72,3 +72,34 @@ def write_export(path: Path, rows: list[dict[str, str]], header: list[str] = HEA
         for row in rows:
             writer.writerow({key: row.get(key, "") for key in header})
     return path
+
+
+def write_big_export(path: Path, orders: int, *, lines_per_order: int = 3, price: str = "10.00") -> Path:
+    """A large, valid export written by DuckDB (fast), for atomicity and concurrency tests."""
+    import duckdb
+
+    filled = {
+        "Name": "'#' || o",
+        "Email": "'c' || (o % 997) || '@example.com'",
+        "Financial Status": "CASE WHEN l = 1 THEN 'paid' END",
+        "Currency": "CASE WHEN l = 1 THEN 'EUR' END",
+        "Subtotal": f"CASE WHEN l = 1 THEN printf('%.2f', {lines_per_order} * {price}) END",
+        "Shipping": "CASE WHEN l = 1 THEN '0.00' END",
+        "Taxes": "CASE WHEN l = 1 THEN '0.00' END",
+        "Total": f"CASE WHEN l = 1 THEN printf('%.2f', {lines_per_order} * {price}) END",
+        "Discount Amount": "CASE WHEN l = 1 THEN '0.00' END",
+        "Created at": "strftime(TIMESTAMP '2024-01-01' + INTERVAL (o % 50000) MINUTE, '%Y-%m-%d %H:%M:%S') || ' +0100'",
+        "Lineitem quantity": "'1'",
+        "Lineitem name": "'Item ' || l",
+        "Lineitem price": f"'{price}'",
+        "Lineitem sku": "'SKU-' || l",
+        "Id": "CASE WHEN l = 1 THEN CAST(o AS VARCHAR) END",
+        "Lineitem discount": "'0.00'",
+    }
+    select = ", ".join(f'{filled.get(c, "NULL")} AS "{c}"' for c in HEADER_79)
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT {select} FROM range(1, {orders} + 1) r(o), range(1, {lines_per_order} + 1) s(l) "
+            f"ORDER BY o, l) TO '{path}' (HEADER, DELIMITER ',')"
+        )
+    return path

@@ -87,68 +87,67 @@ ORDER_MONEY = {
 }
 
 
-def _checks() -> list[Check]:
-    first = "idx = first_idx"
+def _order_checks() -> list[Check]:
+    """Checks of an order's first row, where Shopify writes the order-level fields."""
     statuses = ", ".join(sql_text(s) for s in FINANCIAL_STATUSES)
     checks = [
-        Check("name IS NULL", "Name", sql_text("the row belongs to no order (Name is empty)")),
         Check(
-            f"{first} AND financial_status IS NULL",
+            "financial_status IS NULL",
             "Financial Status",
             sql_text("empty on the order's first row, where Shopify puts the order's fields"),
         ),
         Check(
-            f"{first} AND lower(trim(financial_status)) NOT IN ({statuses})",
+            f"lower(trim(financial_status)) NOT IN ({statuses})",
             "Financial Status",
             f"'unknown financial status ' || {sql_quoted_value('financial_status')}",
         ),
         Check(
-            f"NOT {first} AND financial_status IS NOT NULL",
+            "heads > 1",
             "Financial Status",
             sql_text("the order appears twice in the file (a second first row)"),
         ),
         Check(
-            f"{first} AND {sql_utc_from_offset('created_at')} IS NULL",
+            "created_utc IS NULL",
             "Created at",
-            f"'not a timestamp like 2024-11-29 10:15:22 -0500: ' || coalesce({sql_quoted_value('created_at')}, 'empty')",
+            "'not a timestamp like 2024-11-29 10:15:22 -0500: ' || "
+            f"coalesce({sql_quoted_value('created_at')}, 'empty')",
         ),
         Check(
-            f"{first} AND cancelled_at IS NOT NULL AND {sql_utc_from_offset('cancelled_at')} IS NULL",
+            "cancelled_at IS NOT NULL AND cancelled_utc IS NULL",
             "Cancelled at",
             f"'not a timestamp: ' || {sql_quoted_value('cancelled_at')}",
         ),
         Check(
-            f"{first} AND currency IS NOT NULL AND NOT regexp_full_match(trim(currency), '[A-Za-z]{{3}}')",
+            "currency IS NOT NULL AND NOT regexp_full_match(trim(currency), '[A-Za-z]{3}')",
             "Currency",
             f"'not a currency code: ' || {sql_quoted_value('currency')}",
         ),
     ]
     for column, name in ORDER_MONEY.items():
         checks.append(
-            Check(
-                f"{first} AND {sql_bad_money(name)}",
-                column,
-                f"'not an amount: ' || {sql_quoted_value(name)}",
-            )
+            Check(sql_bad_money(name), column, f"'not an amount: ' || {sql_quoted_value(name)}")
         )
-    checks += [
-        Check(
-            f"qty IS NULL OR {sql_bad_int('qty')} OR {sql_int('qty')} < 0",
-            "Lineitem quantity",
-            f"'not a quantity: ' || coalesce({sql_quoted_value('qty')}, 'empty')",
-        ),
-        Check(
-            f"price IS NULL OR {sql_bad_money('price')}",
-            "Lineitem price",
-            f"'not an amount: ' || coalesce({sql_quoted_value('price')}, 'empty')",
-        ),
-        Check(
-            sql_bad_money("line_discount"),
-            "Lineitem discount",
-            f"'not an amount: ' || {sql_quoted_value('line_discount')}",
-        ),
-    ]
     return checks
+
+
+LINE_CHECKS = [
+    Check("name IS NULL", "Name", sql_text("the row belongs to no order (Name is empty)")),
+    Check(
+        f"qty IS NULL OR {sql_bad_int('qty')} OR {sql_int('qty')} < 0",
+        "Lineitem quantity",
+        f"'not a quantity: ' || coalesce({sql_quoted_value('qty')}, 'empty')",
+    ),
+    Check(
+        f"price IS NULL OR {sql_bad_money('price')}",
+        "Lineitem price",
+        f"'not an amount: ' || coalesce({sql_quoted_value('price')}, 'empty')",
+    ),
+    Check(
+        sql_bad_money("line_discount"),
+        "Lineitem discount",
+        f"'not an amount: ' || {sql_quoted_value('line_discount')}",
+    ),
+]
 
 
 def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> StagedFile:
@@ -159,21 +158,47 @@ def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> Stag
     for dst in set(COLUMNS.values()) - set(present.values()):
         con.execute(f"ALTER TABLE raw ADD COLUMN {dst} VARCHAR")
 
+    # Each order's first row (where Shopify writes the order's fields), found by aggregation,
+    # which is cheaper than a window over every row; a second row with a financial status means
+    # the order appears twice.
     con.execute(
-        f"""
-        CREATE OR REPLACE TABLE rows AS
-        SELECT *, {sql_first_problem(_checks())}
-        FROM (SELECT rowid AS idx, *, min(rowid) OVER (PARTITION BY name) AS first_idx FROM raw)
+        """
+        CREATE OR REPLACE TABLE heads AS
+        SELECT name, min(rowid) AS first_idx, max(trim(order_id)) AS order_key,
+               count(financial_status) AS heads
+        FROM raw WHERE name IS NOT NULL GROUP BY name
         """
     )
-    con.execute("CREATE OR REPLACE TABLE bad_orders (name VARCHAR)")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE orders_checked AS
+        SELECT *, {sql_first_problem(_order_checks())}
+        FROM (
+            SELECT r.rowid AS idx, r.*, h.order_key, h.heads,
+                   {sql_utc_from_offset("r.created_at")} AS created_utc,
+                   {sql_utc_from_offset("r.cancelled_at")} AS cancelled_utc
+            FROM raw r JOIN heads h ON r.rowid = h.first_idx
+        )
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE line_problems AS
+        SELECT * FROM (SELECT rowid AS idx, name, {sql_first_problem(LINE_CHECKS)} FROM raw)
+        WHERE problem_field IS NOT NULL
+        """
+    )
     name_at = header.index("Name")
     reject_orders = {_field(r.raw, name_at) for r in rejects} - {None, ""}
+    con.execute("CREATE OR REPLACE TABLE bad_orders (name VARCHAR)")
     if reject_orders:
         con.executemany("INSERT INTO bad_orders VALUES (?)", [[n] for n in sorted(reject_orders)])
     con.execute(
-        "INSERT INTO bad_orders SELECT DISTINCT name FROM rows "
-        "WHERE problem_field IS NOT NULL AND name IS NOT NULL"
+        """
+        INSERT INTO bad_orders
+        SELECT name FROM orders_checked WHERE problem_field IS NOT NULL
+        UNION SELECT name FROM line_problems WHERE name IS NOT NULL
+        """
     )
     create_stage_quarantine(con)
     _quarantine(con, file, rejects, name_at)
@@ -202,9 +227,14 @@ def _quarantine(
     """Every row of a bad order goes to the quarantine, each with its own reason or its order's."""
     bad = con.execute(
         """
-        SELECT r.idx, r.name, r.problem_field, r.problem_reason
-        FROM rows r WHERE r.name IS NULL OR r.name IN (SELECT name FROM bad_orders)
-        ORDER BY r.idx
+        SELECT r.rowid AS idx, r.name,
+               coalesce(p.problem_field, o.problem_field),
+               coalesce(p.problem_reason, o.problem_reason)
+        FROM raw r
+        LEFT JOIN line_problems p ON p.idx = r.rowid
+        LEFT JOIN orders_checked o ON o.idx = r.rowid
+        WHERE r.name IS NULL OR r.name IN (SELECT name FROM bad_orders)
+        ORDER BY r.rowid
         """
     ).fetchall()
     if not bad and not rejects:
@@ -245,28 +275,19 @@ def _quarantine(
 
 def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) -> None:
     con.execute(
-        """
-        CREATE OR REPLACE TABLE good AS
-        SELECT * FROM rows
-        WHERE name IS NOT NULL AND name NOT IN (SELECT name FROM bad_orders)
-        """
-    )
-    created = sql_utc_from_offset("created_at")
-    cancelled = sql_utc_from_offset("cancelled_at")
-    con.execute(
         f"""
         CREATE OR REPLACE TABLE stage_orders AS
         SELECT
             ? AS source,
-            coalesce(trim(order_id), name) AS source_id,
+            coalesce(order_key, name) AS source_id,
             name,
-            {created} AS created_at,
-            {sql_local_date(created, timezone)} AS local_date,
+            created_utc AS created_at,
+            {sql_local_date("created_utc", timezone)} AS local_date,
             upper(trim(currency)) AS currency,
             lower(trim(financial_status)) AS financial_status,
             lower(trim(fulfillment_status)) AS fulfillment_status,
             lower(trim(financial_status)) <> 'voided' AS is_sale,
-            {cancelled} AS cancelled_at,
+            cancelled_utc AS cancelled_at,
             nullif(lower(trim(email)), '') AS customer_id,
             lower(trim(channel)) AS channel,
             upper(trim(coalesce(shipping_country, billing_country))) AS country,
@@ -277,26 +298,29 @@ def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) ->
             coalesce({sql_money("taxes")}, 0) AS taxes,
             {sql_money("total")} AS total,
             coalesce({sql_money("refunded")}, 0) AS refunded,
-            email, billing_name, accepts_marketing, idx
-        FROM good WHERE idx = first_idx
+            email, billing_name, accepts_marketing
+        FROM orders_checked WHERE name NOT IN (SELECT name FROM bad_orders)
         """,
         [source],
     )
+    # Shopify writes an order's rows together, so the distance to its first row numbers its lines.
     con.execute(
         f"""
         CREATE OR REPLACE TABLE stage_order_lines AS
         SELECT
-            o.source,
-            o.source_id AS order_id,
-            CAST(row_number() OVER (PARTITION BY g.name ORDER BY g.idx) AS INTEGER) AS line_no,
-            trim(g.sku) AS sku,
-            g.product_name,
-            {sql_int("g.qty")} AS quantity,
-            {sql_money("g.price")} AS price,
-            coalesce({sql_money("g.line_discount")}, 0) AS discount,
-            g.vendor
-        FROM good g JOIN stage_orders o ON o.name = g.name
-        """
+            ? AS source,
+            coalesce(h.order_key, r.name) AS order_id,
+            CAST(r.rowid - h.first_idx + 1 AS INTEGER) AS line_no,
+            trim(sku) AS sku,
+            product_name,
+            {sql_int("qty")} AS quantity,
+            {sql_money("price")} AS price,
+            coalesce({sql_money("line_discount")}, 0) AS discount,
+            vendor
+        FROM raw r JOIN heads h USING (name)
+        WHERE name NOT IN (SELECT name FROM bad_orders)
+        """,
+        [source],
     )
     # The export gives the refunded total but not when: the refund is dated at the cancellation
     # if there was one, else on the order's day (docs/schema.md).
@@ -318,10 +342,11 @@ def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) ->
                arg_max(trim(email), created_at) AS email,
                arg_max(trim(billing_name), created_at) AS name,
                arg_max(country, created_at) AS country,
-               arg_max(lower(trim(accepts_marketing)) IN ('yes', 'true'), created_at) AS accepts_marketing
+               arg_max(lower(trim(accepts_marketing)) IN ('yes', 'true'), created_at)
+                   AS accepts_marketing
         FROM stage_orders WHERE customer_id IS NOT NULL
         GROUP BY source, customer_id
         """
     )
-    for helper in ("email", "billing_name", "accepts_marketing", "idx"):
+    for helper in ("email", "billing_name", "accepts_marketing"):
         con.execute(f"ALTER TABLE stage_orders DROP COLUMN {helper}")

@@ -82,20 +82,27 @@ def top_level(tables: list[str]) -> list[str]:
 
 
 def _hash_entities(con: duckdb.DuckDBPyConnection, entity: str, staged: list[str]) -> None:
-    """Creates cls_<entity>(source, source_id, row_hash, status) against the warehouse."""
-    parts = [f"{row_text_sql(entity, 'e')}"]
+    """Creates cls_<entity>(source, source_id, row_hash, status) against the warehouse.
+
+    The hash covers the entity's row and the rows it owns. Owned rows are folded in as a count and
+    a sum of their md5 numbers: independent of row order, sensitive to every row, and without
+    sorting or concatenating millions of strings.
+    """
+    parts = [f"md5({row_text_sql(entity, 'e')})"]
     joins = []
     for index, (table, key) in enumerate(OWNED.get(entity, ())):
         if table not in staged:
             continue
         joins.append(
-            f"LEFT JOIN (SELECT source, {key} AS owner, "
-            f"string_agg({row_text_sql(table, 'o')}, chr(10) ORDER BY {row_text_sql(table, 'o')}) AS txt "
+            f"LEFT JOIN (SELECT source, {key} AS owner, count(*) AS n, "
+            f"sum(md5_number_upper({row_text_sql(table, 'o')})::HUGEINT) AS digest "
             f"FROM stage_{table} o GROUP BY ALL) o{index} "
             f"ON o{index}.source = e.source AND o{index}.owner = e.source_id"
         )
-        parts.append(f"coalesce(o{index}.txt, '')")
-    digest = f"md5(concat_ws(chr(30), {', '.join(parts)}))"
+        parts.append(
+            f"'{table}:' || coalesce(o{index}.n, 0) || ':' || coalesce(o{index}.digest, 0)"
+        )
+    digest = f"md5(concat_ws(chr(30), {', '.join(parts)}))" if len(parts) > 1 else parts[0]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE cls_{entity} AS
