@@ -96,7 +96,7 @@ def _env_overrides(data: dict[str, Any]) -> None:
             data.setdefault(section, {})["url"] = value
 
 
-def _line_of(text: str, section: str | None, key: str | None) -> int | None:
+def toml_line_of(text: str, section: str | None, key: str | None) -> int | None:
     """The line of `key` inside `[section]` of a TOML text, for error messages."""
     current = None
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -127,7 +127,7 @@ def load_settings(workspace: Path) -> Settings:
         location = [str(part) for part in error["loc"]]
         section = location[0] if len(location) > 1 else None
         key = location[-1]
-        line = _line_of(text, section, key) or _line_of(text, key, None)
+        line = toml_line_of(text, section, key) or toml_line_of(text, key, None)
         raise BadInput(file, error["msg"], line=line, field=".".join(location)) from None
 
 
