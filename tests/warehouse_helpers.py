@@ -25,3 +25,16 @@ def snapshot(settings: Settings) -> dict[str, list[tuple]]:
                 con.execute(f"SELECT {columns} FROM {table.name}").fetchall(), key=repr
             )
     return result
+
+
+def fingerprint(settings: Settings) -> dict[str, tuple]:
+    """A count and an order-independent checksum per table, for large warehouses."""
+    result = {}
+    with duckdb.connect(str(settings.duckdb_path()), read_only=True) as con:
+        for table in DATA_TABLES:
+            columns = ", ".join(n for n in table.column_names() if n != "import_id")
+            result[table.name] = con.execute(
+                f"SELECT count(*), sum(hash({columns})::HUGEINT) FROM {table.name}"
+            ).fetchone()
+        result["imports"] = con.execute("SELECT count(*) FROM imports").fetchone()
+    return result
