@@ -275,7 +275,7 @@ def _convert_typed(mapping: Mapping, name: str, column: Column, x: str, ctx: Sta
     if type_ is Type.DATE and is_ts:
         return f"CAST({x} AS DATE)"
     raise mapping.error(
-        f"column {mapping.columns[name]!r} holds {sql_type} values, which cannot be read as a {type_}",
+        f"column {mapping.columns[name]!r} holds {sql_type} values, which cannot be read as {type_.a}",
         "columns",
         name,
     )
@@ -326,7 +326,7 @@ def _check_defaults(con: duckdb.DuckDBPyConnection, mapping: Mapping, ctx: Stage
         ):
             type_ = mapping.kind.fields[name].type
             raise mapping.error(
-                f"{default!r} is not a {type_} (as the file's values are read)", "defaults", name
+                f"{default!r} is not {type_.a} (as the file's values are read)", "defaults", name
             )
 
 
@@ -347,7 +347,7 @@ def _checks(mapping: Mapping) -> list[Check]:
                 Check(
                     f"{when}{name}__in IS NOT NULL AND {name} IS NULL",
                     name,
-                    f"'not a {spec.type}: ' || {shown}",
+                    f"'not {spec.type.a}: ' || {shown}",
                 )
             )
         if spec.required:
@@ -376,7 +376,7 @@ def _checks(mapping: Mapping) -> list[Check]:
                 Check(
                     f"{when}{name} NOT IN ({', '.join(sql_text(v) for v in vocabulary)})",
                     name,
-                    f"'unknown {name} ' || {shown} || {sql_text(f' (expected {listed}; translate it in [values.{name}])')}",
+                    f"'unknown {name} ' || {shown} || {sql_text(f' (expected {listed}; translate it under values.{name} in the mapping)')}",
                 )
             )
     if kind.name == "refunds":

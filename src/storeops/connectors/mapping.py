@@ -37,6 +37,11 @@ class Type(StrEnum):
     TIMESTAMP = "timestamp"
     DATE = "date"
 
+    @property
+    def a(self) -> str:
+        """The type with its article, for messages: 'an amount', 'a date'."""
+        return f"an {self.value}" if self is Type.MONEY else f"a {self.value}"
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -308,7 +313,7 @@ def _located(file: Path, text: str, exc: ValidationError) -> BadInput:
         section, key = None, loc[0]
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing" and key == "columns":
-        message = "a mapping needs a [columns] section (canonical field = file column)"
+        message = "a mapping needs a columns table (canonical field = file column)"
     line = toml_line_of(text, section, key) or toml_line_of(text, section, None)
     return BadInput(file, message, line=line, field=f"{section}.{key}" if section else key)
 
@@ -336,7 +341,7 @@ def _check(mapping: Mapping, data: MappingFile) -> None:
     for name in mapping.values:
         if kind.fields[name].type is not Type.TEXT:
             raise mapping.error(
-                f"[values] translates text fields only; {name} is a {kind.fields[name].type}",
+                f"values translates text fields only; {name} is {kind.fields[name].type.a}",
                 "values",
                 name,
             )
@@ -347,8 +352,8 @@ def _check(mapping: Mapping, data: MappingFile) -> None:
             and name not in mapping.defaults
         ):
             raise mapping.error(
-                f"{kind.name} need the field {name!r}: map it to a column in [columns], or give it "
-                f"a constant value in [defaults]",
+                f"{kind.name} need the field {name!r}: map it to a column under columns, or give it "
+                f"a constant value under defaults",
                 "columns",
                 name,
             )
@@ -356,7 +361,7 @@ def _check(mapping: Mapping, data: MappingFile) -> None:
         mapping.columns.keys() | mapping.defaults.keys()
     ):
         raise mapping.error(
-            "refunds need refunded_at (a timestamp) or date (the refund's day) in [columns]",
+            "refunds need refunded_at (a timestamp) or date (the refund's day) under columns",
             "columns",
             None,
         )
@@ -366,7 +371,7 @@ def _check_formats(mapping: Mapping, name: str, formats: list[str]) -> None:
     type_ = mapping.kind.fields[name].type
     if type_ not in (Type.TIMESTAMP, Type.DATE):
         raise mapping.error(
-            f"formats apply to timestamps and dates; {name} is a {type_}", "formats", name
+            f"formats apply to timestamps and dates; {name} is {type_.a}", "formats", name
         )
     if not formats:
         raise mapping.error("give at least one format", "formats", name)
