@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -155,25 +156,17 @@ def imports_command(
     if as_json:
         print_json({"imports": rows})
         return
-    table = Table(title="Imports")
-    for column in (
-        "id",
-        "finished (UTC)",
-        "kind",
-        "file",
-        "rows",
-        "quarantined",
-        "new",
-        "changed",
-        "unchanged",
-    ):
-        table.add_column(
-            column, justify="left" if column in ("kind", "file", "finished (UTC)") else "right"
-        )
+    table = Table(title="Imports", box=box.SIMPLE_HEAD)
+    table.add_column("id", justify="right")
+    table.add_column("finished (UTC)", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    for column in ("rows", "quarantined", "new", "changed", "same"):
+        table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
             str(row["import_id"]),
-            f"{row['finished_at']:%Y-%m-%d %H:%M:%S}",
+            f"{row['finished_at']:%Y-%m-%d %H:%M}",
             row["kind"],
             Path(row["file"]).name,
             f"{row['rows_read']:,}",

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -109,6 +109,13 @@ def read_connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The single value an aggregate query returns."""
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None, "an aggregate query returns one row"
+    return row[0]
 
 
 def _quote(path: Path) -> str:

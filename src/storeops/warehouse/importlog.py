@@ -6,6 +6,8 @@ from typing import Any
 
 import duckdb
 
+from storeops.warehouse.connection import scalar
+
 
 def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
@@ -30,6 +32,10 @@ def list_quarantine(
 
 
 def count_quarantine(con: duckdb.DuckDBPyConnection, *, import_id: int | None = None) -> int:
-    return con.execute(
-        "SELECT count(*) FROM quarantine WHERE ? IS NULL OR import_id = ?", [import_id, import_id]
-    ).fetchone()[0]
+    return int(
+        scalar(
+            con,
+            "SELECT count(*) FROM quarantine WHERE ? IS NULL OR import_id = ?",
+            [import_id, import_id],
+        )
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from storeops.warehouse.connection import WRITE_ALIAS
+from storeops.warehouse.connection import WRITE_ALIAS, scalar
 from storeops.warehouse.schema import OWNED, QUARANTINE, TABLES
 
 WH = WRITE_ALIAS + "."
@@ -140,17 +140,19 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> ImportRes
         _check_unique(con, entity)
         _hash_entities(con, entity, staged.tables)
     records = {entity: _status_counts(con, entity) for entity in entities}
-    quarantine = con.execute(
-        "SELECT count(*), list(DISTINCT record_ref ORDER BY record_ref) "
-        "FILTER (WHERE record_ref IS NOT NULL AND is_order) FROM stage_quarantine"
-    ).fetchone()
-    rows_quarantined, quarantined_orders = quarantine[0], quarantine[1] or []
+    rows_quarantined = scalar(con, "SELECT count(*) FROM stage_quarantine")
+    quarantined_orders = (
+        scalar(
+            con,
+            "SELECT list(DISTINCT record_ref ORDER BY record_ref) FROM stage_quarantine "
+            "WHERE record_ref IS NOT NULL AND is_order",
+        )
+        or []
+    )
 
     con.execute("BEGIN TRANSACTION")
     try:
-        import_id = con.execute(
-            f"SELECT coalesce(max(import_id), 0) + 1 FROM {WH}imports"
-        ).fetchone()[0]
+        import_id = scalar(con, f"SELECT coalesce(max(import_id), 0) + 1 FROM {WH}imports")
         for entity in entities:
             _replace(con, entity, staged.tables, import_id)
         con.execute(
