@@ -288,6 +288,18 @@ def test_a_comma_amount_without_decimal_comma_is_quarantined_not_misread(
     assert (bad["line"], bad["field"], bad["reason"]) == (2, "Price", "not an amount: '12,5'")
 
 
+def test_utf8_with_a_bom_and_a_row_that_is_not_utf8(load, query, cli, workspace, tmp_path):
+    mapping = write(tmp_path, "m.toml", 'source = "erp"\n[columns]\nsku = "SKU"\ntitle = "Title"\n')
+    file = tmp_path / "p.csv"
+    file.write_bytes(b"\xef\xbb\xbfSKU,Title\nA,Caf\xc3\xa9\nB,Caf\xe9\nC,Th\xc3\xa9\n")
+    result = load(file, "products", mapping)
+
+    assert result["rows_quarantined"] == 1
+    assert query("SELECT sku, title FROM products ORDER BY 1") == [("A", "Café"), ("C", "Thé")]
+    [bad] = quarantine(cli, workspace)
+    assert bad["line"] == 3 and "UTF-8" in bad["reason"]
+
+
 def test_statuses_outside_the_vocabulary_are_quarantined(load, cli, workspace, tmp_path):
     mapping = write(
         tmp_path,
@@ -414,6 +426,11 @@ def test_an_unknown_canonical_field(cli, workspace, tmp_path):
          "'cheap' is not an amount"),
         ('source = "x"\n[columns]\nsku = "SKU"\n[defaults]\nprice = 12.5\n', 5, "defaults.price", "Input should be"),
         ('source = "x"\ncolumns = 3\n', 2, "columns", "Input should be a valid dictionary"),
+        ('source = "x"\n[columns]\nsku = "SKU"\n[colums]\nprice = "Price"\n', 4, "colums", "Extra inputs are not permitted"),
+        ('source = "x"\n[columns]\nsku = "SKU"\n[values.state]\n"A" = "active"\n', 4, "values.state",
+         "unknown field 'state' for products"),
+        ('source = "x"\n[columns]\nsku = "SKU"\nprice = "Price"\n[values.price]\n"A" = "1"\n', 5, "values.price",
+         "values translates text fields only; price is an amount"),
     ],
 )  # fmt: skip
 def test_mapping_errors(cli, workspace, tmp_path, text, line, field, message):

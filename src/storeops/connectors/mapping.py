@@ -314,7 +314,7 @@ def _located(file: Path, text: str, exc: ValidationError) -> BadInput:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing" and key == "columns":
         message = "a mapping needs a columns table (canonical field = file column)"
-    line = toml_line_of(text, section, key) or toml_line_of(text, section, None)
+    line = toml_line_of(text, section, key) or toml_line_of(text, section or key, None)
     return BadInput(file, message, line=line, field=f"{section}.{key}" if section else key)
 
 
@@ -328,10 +328,10 @@ def _check(mapping: Mapping, data: MappingFile) -> None:
     ):
         for key in keys:
             if key not in kind.fields:
+                # A [values.FIELD] table names its field in its header line.
+                where = (f"values.{key}", None) if section == "values" else (section, key)
                 raise mapping.error(
-                    f"unknown field {key!r} for {kind.name}; valid fields: {kind.valid()}",
-                    section,
-                    key,
+                    f"unknown field {key!r} for {kind.name}; valid fields: {kind.valid()}", *where
                 )
     for name, column in mapping.columns.items():
         if not column.strip():
@@ -342,8 +342,8 @@ def _check(mapping: Mapping, data: MappingFile) -> None:
         if kind.fields[name].type is not Type.TEXT:
             raise mapping.error(
                 f"values translates text fields only; {name} is {kind.fields[name].type.a}",
-                "values",
-                name,
+                f"values.{name}",
+                None,
             )
     for name in mapping.fields():
         if (
