@@ -284,3 +284,17 @@ def test_utf8_bom_and_crlf_exports(cli, workspace, tmp_path) -> None:
     file.write_bytes(codecs.BOM_UTF8 + text.replace("\n", "\r\n").encode())
     [report] = import_json(cli, workspace, file)
     assert report["orders_loaded"] == 4 and report["rows_quarantined"] == 0
+
+
+def test_reject_after_a_multiline_note_names_its_physical_line(cli, workspace, tmp_path) -> None:
+    rows = order_rows(
+        "#1", [("A", 1, "10.00")], Notes="first line\nsecond line\nthird"
+    ) + order_rows("#2", [("B", 1, "2.00")])
+    file = write_export(tmp_path / "notes.csv", rows)
+    lines = file.read_bytes().split(b"\n")
+    lines[4] += b",too,many"  # #2 starts on physical line 5: the note spans lines 2-4
+    file.write_bytes(b"\n".join(lines))
+    [report] = import_json(cli, workspace, file)
+    assert report["quarantined_orders"] == ["#2"]
+    [row] = cli("quarantine", "-w", workspace.workspace, "--json").json()["rows"]
+    assert row["line"] == 5 and row["raw"].startswith("#2,")

@@ -9,8 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from tests.conftest import FIXTURES
 from tests.warehouse_helpers import query, snapshot
 
@@ -296,11 +294,6 @@ def test_row_that_does_not_parse_quarantines_its_product(cli, workspace, tmp_pat
     assert by_line[2][2].startswith("product tee is quarantined whole: line 4: MISSING COLUMNS")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base.read_csv_into reports DuckDB's record number, not the physical line, for a "
-    "reject that follows a quoted multi-line field",
-)
 def test_reject_after_a_multiline_body_is_quarantined_at_its_physical_line(
     cli, workspace, tmp_path
 ) -> None:

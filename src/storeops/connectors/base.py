@@ -122,13 +122,47 @@ def read_csv_into(
             )
     except duckdb.Error as exc:
         raise BadInput(path, _first_line(exc)) from None
+    # DuckDB's `line` counts records, not the newlines inside quoted fields: the physical line
+    # is found from the record's byte offset. One message per error type (a short row gives
+    # one MISSING COLUMNS error per missing column).
     rows = con.execute(
-        f"SELECT line, any_value(column_name), string_agg(DISTINCT error_type || ': ' || "
-        f"error_message, '; '), any_value(csv_line) FROM {rejects_table} GROUP BY line ORDER BY line"
+        f"""
+        SELECT min(line_byte_position), arg_min(column_name, column_idx),
+               string_agg(message, '; ' ORDER BY message), any_value(csv_line)
+        FROM (SELECT line, error_type, min(line_byte_position) AS line_byte_position,
+                     arg_min(column_name, column_idx) AS column_name, min(column_idx) AS column_idx,
+                     error_type || ': ' || arg_min(error_message, column_idx) AS message,
+                     any_value(csv_line) AS csv_line
+              FROM {rejects_table} GROUP BY line, error_type)
+        GROUP BY line ORDER BY line
+        """
     ).fetchall()
     con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
     con.execute(f"DROP TABLE IF EXISTS {rejects_scan}")
-    return [Reject(line, field, _clean_reason(reason), raw) for line, field, reason, raw in rows]
+    lines = _physical_lines(path, [offset for offset, *_ in rows])
+    return [
+        Reject(lines[offset], field, _clean_reason(reason), raw.lstrip("\r\n"))
+        for offset, field, reason, raw in rows
+    ]
+
+
+def _physical_lines(path: Path, offsets: list[int]) -> dict[int, int]:
+    """The 1-based line each byte offset is on (error path only: one streaming pass)."""
+    found: dict[int, int] = {}
+    pending = sorted(set(offsets))
+    line, position = 1, 0
+    with path.open("rb") as handle:
+        while pending:
+            block = handle.read(1 << 20)
+            end = position + len(block)
+            while pending and (pending[0] <= end or not block):
+                found[pending[0]] = line + block.count(b"\n", 0, pending[0] - position)
+                pending.pop(0)
+            if not block:
+                break
+            line += block.count(b"\n")
+            position = end
+    return found
 
 
 def _clean_reason(reason: str) -> str:
