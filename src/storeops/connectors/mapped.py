@@ -194,8 +194,10 @@ def _create_macros(con: duckdb.DuckDBPyConnection, decimal_comma: bool) -> None:
         r"regexp_replace(trim(x), '^[€$£]\s*|\s*[€$£]$', '', 'g')"
     )
     con.execute(
+        # The plain form ("1234,50") skips the cleaning: most values are plain.
         f"""CREATE OR REPLACE TEMP MACRO mapped_number(x) AS
-        CASE WHEN regexp_full_match(mapped_clean(x), '{pattern}')
+        CASE WHEN regexp_full_match(x, '-?[0-9]+({point}[0-9]+)?') THEN replace(x, ',', '.')
+        WHEN regexp_full_match(mapped_clean(x), '{pattern}')
         THEN replace(regexp_replace(mapped_clean(x), '[{group}{SPACES}]', '', 'g'), ',', '.') END"""
     )
     con.execute(
@@ -533,7 +535,7 @@ def _stage_tables(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, source: str, ctx: StageContext
 ) -> list[str]:
     con.execute(
-        "CREATE OR REPLACE TABLE good AS SELECT * FROM rows WHERE idx NOT IN (SELECT idx FROM dropped)"
+        "CREATE OR REPLACE TEMP VIEW good AS SELECT * FROM rows ANTI JOIN dropped USING (idx)"
     )
     kind, fields, zone = mapping.kind, mapping.fields(), ctx.timezone
     first = "WHERE idx = first_idx" if mapping.grouped else ""
