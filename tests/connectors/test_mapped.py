@@ -426,6 +426,8 @@ def test_an_unknown_canonical_field(cli, workspace, tmp_path):
          "'cheap' is not an amount"),
         ('source = "x"\n[columns]\nsku = "SKU"\n[defaults]\nprice = 12.5\n', 5, "defaults.price", "Input should be"),
         ('source = "x"\ncolumns = 3\n', 2, "columns", "Input should be a valid dictionary"),
+        ('source = "x"\n[columns]\nsku = "SKU"\n[defaults]\nwhat = "1"\n', 5, "defaults.what",
+         "unknown field 'what' for products; valid fields: source_id, sku, handle, title"),
         ('source = "x"\n[columns]\nsku = "SKU"\n[colums]\nprice = "Price"\n', 4, "colums", "Extra inputs are not permitted"),
         ('source = "x"\n[columns]\nsku = "SKU"\n[values.state]\n"A" = "active"\n', 4, "values.state",
          "unknown field 'state' for products"),
@@ -442,6 +444,35 @@ def test_mapping_errors(cli, workspace, tmp_path, text, line, field, message):
     assert result.code == 2
     where = f"{mapping}:{line}" if line else f"{mapping}"
     assert f"{where}: field '{field}': {message}" in result.err
+
+
+def test_line_defaults_without_line_columns(cli, workspace, tmp_path):
+    mapping = write(
+        tmp_path,
+        "o.toml",
+        'source = "crm"\n[columns]\nsource_id = "Order"\ncreated_at = "Placed"\n[defaults]\nquantity = "1"\n',
+    )
+    file = write(tmp_path, "o.csv", "Order,Placed\nA-1,2024-07-01 12:00\n")
+
+    result = run_import(cli, workspace, file, "orders", mapping)
+
+    assert result.code == 2
+    assert (
+        f"{mapping}:6: field 'defaults.quantity': quantity is a field of order lines" in result.err
+    )
+
+
+def test_a_mapped_product_id_is_required(load, query, cli, workspace, tmp_path):
+    mapping = write(
+        tmp_path, "p.toml", 'source = "pim"\n[columns]\nsource_id = "Id"\nsku = "SKU"\n'
+    )
+    file = write(tmp_path, "p.csv", "Id,SKU\n7,A\n,B\n")
+    result = load(file, "products", mapping)
+
+    assert result["rows_quarantined"] == 1
+    assert query("SELECT source_id, sku FROM products") == [("7", "A")]
+    [bad] = quarantine(cli, workspace)
+    assert (bad["line"], bad["field"], bad["reason"]) == (3, "Id", "empty, but required")
 
 
 def test_a_bad_timestamp_format_names_its_line(cli, workspace, tmp_path):

@@ -320,12 +320,8 @@ def _check_defaults(con: duckdb.DuckDBPyConnection, mapping: Mapping, ctx: Stage
     for name, default in mapping.defaults.items():
         if name not in mapping.fields() or mapping.kind.fields[name].type is Type.TEXT:
             continue
-        if (
-            con.execute(f"SELECT {_parse_text(mapping, name, sql_text(default), ctx)}").fetchone()[
-                0
-            ]
-            is None
-        ):
+        value = con.execute(f"SELECT {_parse_text(mapping, name, sql_text(default), ctx)}")
+        if value.fetchone()[0] is None:
             type_ = mapping.kind.fields[name].type
             raise mapping.error(
                 f"{default!r} is not {type_.a} (as the file's values are read)", "defaults", name
@@ -352,7 +348,8 @@ def _checks(mapping: Mapping) -> list[Check]:
                     f"'not {spec.type.a}: ' || {shown}",
                 )
             )
-        if spec.required:
+        # A mapped source_id is required even where the kind can do without (products: sku).
+        if spec.required or (name == "source_id" and name in mapping.columns):
             checks.append(Check(f"{when}{name} IS NULL", name, sql_text("empty, but required")))
         if name in NON_NEGATIVE.get(kind.name, ()):
             checks.append(Check(f"{when}{name} < 0", name, f"'negative: ' || {shown}"))
@@ -400,8 +397,8 @@ def _key(mapping: Mapping) -> str:
         return "sku || '|' || location || '|' || strftime(date, '%Y-%m-%d')"
     if kind == "traffic":
         return "strftime(date, '%Y-%m-%d') || '|' || channel"
-    if kind == "products":
-        return "coalesce(source_id, sku)"
+    if kind == "products" and "source_id" not in mapping.columns:
+        return "sku"
     return "source_id"
 
 

@@ -333,6 +333,16 @@ def _check(mapping: Mapping, data: MappingFile) -> None:
                 raise mapping.error(
                     f"unknown field {key!r} for {kind.name}; valid fields: {kind.valid()}", *where
                 )
+    if not mapping.grouped:
+        for section, keys in (("formats", data.formats), ("defaults", data.defaults)):
+            for key in keys:
+                if kind.fields[key].line:
+                    raise mapping.error(
+                        f"{key} is a field of {kind.what} lines: map the line columns under "
+                        f"columns to import lines",
+                        section,
+                        key,
+                    )
     for name, column in mapping.columns.items():
         if not column.strip():
             raise mapping.error("empty column name", "columns", name)
