@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from ibis.backends import BaseBackend
 from rich.console import Console
 
+from storeops.commerce.period import Compare, Period, resolve_period
+from storeops.core.money import money_str
 from storeops.core.settings import Settings, load_settings, resolve_workspace
+from storeops.warehouse.engine import open_warehouse
 
 WorkspaceOption = Annotated[
     Path | None,
@@ -23,6 +32,27 @@ WorkspaceOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON with stable keys.")]
+FromOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--from", formats=["%Y-%m-%d"], help="First store-local day (default: first day with data)."
+    ),
+]
+ToOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--to",
+        formats=["%Y-%m-%d"],
+        help="Last store-local day, included (default: last day with data).",
+    ),
+]
+CompareOption = Annotated[
+    Compare,
+    typer.Option(
+        "--compare",
+        help="Compare with the previous period, the same dates a year before, or nothing.",
+    ),
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,8 +62,46 @@ def settings_for(workspace: Path | None) -> Settings:
     return load_settings(resolve_workspace(workspace))
 
 
+def jsonable(value: Any) -> Any:
+    """Stable JSON: money (Decimal) as a string with two decimals, days as ISO dates, no NaN."""
+    if isinstance(value, Decimal):
+        return money_str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json.dumps(jsonable(data), indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+@contextmanager
+def warehouse_period(
+    workspace: Path | None, start: datetime | None, end: datetime | None
+) -> Iterator[tuple[Settings, BaseBackend, Period]]:
+    """The workspace's settings, its warehouse and the period asked for (all data by default)."""
+    settings = settings_for(workspace)
+    with open_warehouse(settings) as con:
+        period = resolve_period(con, start.date() if start else None, end.date() if end else None)
+        yield settings, con, period
+
+
+def fmt_money(value: Decimal | None, currency: str) -> str:
+    return "—" if value is None else f"{value:,.2f} {currency}"
+
+
+def fmt_rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def fmt_count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
 
 
 def interactive() -> bool:

@@ -1,0 +1,198 @@
+"""Sales KPIs with Shopify's finance definitions (DESIGN.md), for a period and its comparison.
+
+gross sales = Σ line price × quantity; discounts = Σ order discounts; returns = Σ refunds dated in
+the period; net sales = gross − discounts − returns; total sales = net + shipping + taxes;
+orders = orders that are sales; average order value = (gross − discounts) / orders.
+Each query computes every period at once, grouped by a period label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import ibis
+from ibis.backends import BaseBackend
+
+from storeops.commerce.period import Compare, Period, period_label, within
+from storeops.core.money import to_money
+
+MONEY_KPIS = (
+    "gross_sales",
+    "discounts",
+    "returns",
+    "net_sales",
+    "shipping",
+    "taxes",
+    "total_sales",
+    "average_order_value",
+    "gross_profit",
+)
+COUNT_KPIS = (
+    "orders",
+    "units_sold",
+    "customers",
+    "new_customers",
+    "returning_customers",
+    "sessions",
+)
+RATE_KPIS = ("returning_customer_rate", "conversion_rate", "gross_margin", "cost_coverage")
+
+
+@dataclass
+class KpiReport:
+    period: Period
+    kpis: dict[str, Any]
+    previous_period: Period | None = None
+    previous: dict[str, Any] | None = None
+    change: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def sale_orders(con: BaseBackend) -> ibis.Table:
+    orders = con.table("orders")
+    return orders.filter(orders.is_sale)
+
+
+def _by_period(expr: ibis.Table) -> dict[str, dict[str, Any]]:
+    """Runs an aggregate grouped by `period` and keys its rows by period name."""
+    return {row.pop("period"): row for row in expr.to_pyarrow().to_pylist()}
+
+
+def compute_kpis(con: BaseBackend, periods: dict[str, Period]) -> dict[str, dict[str, Any]]:
+    """The KPIs of each named period."""
+    orders = sale_orders(con)
+    orders = orders.filter(within(orders.local_date, periods)).mutate(
+        period=period_label(orders.local_date, periods)
+    )
+    order_sums = _by_period(
+        (
+            orders.group_by("period").aggregate(
+                orders=orders.count(),
+                discounts=orders.discounts.sum(),
+                shipping=orders.shipping.sum(),
+                taxes=orders.taxes.sum(),
+                customers=orders.customer_id.nunique(),
+            )
+        ),
+    )
+
+    lines = con.table("order_lines")
+    costs = con.table("products")
+    costs = costs.filter(costs.cost.notnull()).group_by("sku").aggregate(unit_cost=costs.cost.max())
+    sold = lines.join(
+        orders.select("source", "source_id", "period"),
+        [lines.source == orders.source, lines.order_id == orders.source_id],
+    ).left_join(costs, "sku")
+    line_value = sold.price * sold.quantity
+    has_cost = sold.unit_cost.notnull()
+    line_sums = _by_period(
+        (
+            sold.group_by("period").aggregate(
+                gross_sales=line_value.sum(),
+                units_sold=sold.quantity.sum(),
+                line_discounts=sold.discount.sum(),
+                costed_sales=ibis.ifelse(has_cost, line_value - sold.discount, 0).sum(),
+                cost_of_goods=ibis.ifelse(has_cost, sold.unit_cost * sold.quantity, 0).sum(),
+            )
+        ),
+    )
+
+    refunds = con.table("refunds")
+    refunds = refunds.filter(within(refunds.local_date, periods)).mutate(
+        period=period_label(refunds.local_date, periods)
+    )
+    returns = _by_period(refunds.group_by("period").aggregate(returns=refunds.amount.sum()))
+
+    all_sales = sale_orders(con)
+    firsts = (
+        all_sales.filter(all_sales.customer_id.notnull())
+        .group_by("customer_id")
+        .aggregate(first_day=all_sales.local_date.min())
+    )
+    firsts = firsts.filter(within(firsts.first_day, periods)).mutate(
+        period=period_label(firsts.first_day, periods)
+    )
+    new = _by_period(firsts.group_by("period").aggregate(new_customers=firsts.count()))
+
+    traffic = con.table("traffic")
+    traffic = traffic.filter(within(traffic.date, periods)).mutate(
+        period=period_label(traffic.date, periods)
+    )
+    visits = _by_period(traffic.group_by("period").aggregate(sessions=traffic.sessions.sum()))
+
+    return {
+        name: _derive(
+            order_sums.get(name, {}),
+            line_sums.get(name, {}),
+            returns.get(name, {}),
+            new.get(name, {}),
+            visits.get(name, {}),
+        )
+        for name in periods
+    }
+
+
+def _money(value: Any) -> Decimal:
+    return to_money(value if value is not None else 0)
+
+
+def _derive(order_sums, line_sums, returns, new, visits) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    orders = int(order_sums.get("orders") or 0)
+    gross = _money(line_sums.get("gross_sales"))
+    discounts = _money(order_sums.get("discounts"))
+    refunded = _money(returns.get("returns"))
+    shipping = _money(order_sums.get("shipping"))
+    taxes = _money(order_sums.get("taxes"))
+    net = gross - discounts - refunded
+    customers = int(order_sums.get("customers") or 0)
+    new_customers = min(int(new.get("new_customers") or 0), customers)
+    sessions = visits.get("sessions")
+    costed = _money(line_sums.get("costed_sales"))
+    cogs = _money(line_sums.get("cost_of_goods"))
+    net_lines = gross - _money(line_sums.get("line_discounts"))
+    return {
+        "orders": orders,
+        "gross_sales": gross,
+        "discounts": discounts,
+        "returns": refunded,
+        "net_sales": net,
+        "shipping": shipping,
+        "taxes": taxes,
+        "total_sales": net + shipping + taxes,
+        "average_order_value": to_money((gross - discounts) / orders) if orders else None,
+        "units_sold": int(line_sums.get("units_sold") or 0),
+        "customers": customers,
+        "new_customers": new_customers,
+        "returning_customers": customers - new_customers,
+        "returning_customer_rate": (customers - new_customers) / customers if customers else None,
+        "sessions": int(sessions) if sessions is not None else None,
+        "conversion_rate": orders / int(sessions) if sessions else None,
+        "gross_profit": costed - cogs if costed else None,
+        "gross_margin": float((costed - cogs) / costed) if costed else None,
+        "cost_coverage": float(costed / net_lines) if costed and net_lines else None,
+    }
+
+
+def kpi_report(con: BaseBackend, period: Period, compare: Compare) -> KpiReport:
+    other = period.compared(compare)
+    periods = {"current": period} | ({"previous": other} if other else {})
+    values = compute_kpis(con, periods)
+    report = KpiReport(period=period, kpis=values["current"])
+    if other:
+        report.previous_period = other
+        report.previous = values["previous"]
+        report.change = {
+            name: _change(report.kpis[name], report.previous[name])
+            for name in report.kpis
+            if isinstance(report.kpis[name], int | float | Decimal) or report.kpis[name] is None
+        }
+    return report
+
+
+def _change(current: Any, previous: Any) -> dict[str, Any]:
+    if current is None or previous is None:
+        return {"absolute": None, "relative": None}
+    absolute = current - previous
+    relative = float(absolute / previous) if previous else None
+    return {"absolute": absolute, "relative": relative}
