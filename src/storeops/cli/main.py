@@ -7,7 +7,7 @@ import sys
 import click
 import typer
 
-from storeops.cli import imports, workspace
+from storeops.cli import demo, imports, kpis, workspace
 from storeops.cli.common import err_console
 from storeops.core.errors import UserError
 
@@ -22,6 +22,8 @@ app.command("init")(workspace.init)
 app.command("import")(imports.import_command)
 app.command("imports")(imports.imports_command)
 app.command("quarantine")(imports.quarantine_command)
+app.command("kpis")(kpis.kpis_command)
+app.command("demo")(demo.demo_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,181 @@
+"""Runs the simulation day by day and writes it to the warehouse a chunk of days at a time.
+
+Memory stays bounded: only the running state (stock per SKU, the customer pool) and one chunk
+of rows are held; each chunk goes to DuckDB as Arrow. All chunks, the catalog, the promotions
+and the import log line are written in ONE transaction that first deletes the previous demo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from storeops.connectors.demo.aftersales import after_sales
+from storeops.connectors.demo.calendar import Calendar
+from storeops.connectors.demo.catalog import SEASON, Catalog, build_catalog
+from storeops.connectors.demo.customers import FIRST_NAMES, LAST_NAMES, CustomerPool
+from storeops.connectors.demo.inventory import Stock
+from storeops.connectors.demo.orders import EXTRA_LINES, expected_orders, make_day
+from storeops.connectors.demo.seeds import rng_for
+from storeops.connectors.demo.tables import (
+    CATALOG_TABLE,
+    FIRST_ORDER_NUMBER,
+    SOURCE,
+    Chunk,
+    chunk_queries,
+    products_query,
+    promotions_query,
+    promotions_table,
+)
+from storeops.connectors.demo.traffic import funnel
+from storeops.core.settings import Settings
+from storeops.warehouse.bulk import replace_source
+from storeops.warehouse.connection import write_session
+
+SCALES = {"small": 60_000, "medium": 1_000_000, "large": 10_000_000}
+SCALE_DAYS = 730  # the scales are sized for two years
+MEAN_UNITS_PER_LINE = 1.18
+SERVED = 0.95  # share of demanded lines the shelves serve, roughly
+DEMO_MEMORY_LIMIT = "1GB"  # DuckDB's share; the chunk arrays come on top
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    end: date
+    seed: int = 42
+    days: int = SCALE_DAYS
+    lines: int = SCALES["small"]  # approximate order lines over the whole period
+    chunk_days: int = 31
+
+    @property
+    def first(self) -> date:
+        return self.end - timedelta(days=self.days - 1)
+
+    @property
+    def skus(self) -> int:
+        """A bigger shop sells more SKUs: ~300 at the small scale, ~5,000 at the large one."""
+        yearly = self.lines * SCALE_DAYS / max(self.days, 1) / SCALES["small"]
+        return int(np.clip(300 * yearly**0.55, 50, 5000))
+
+    def description(self) -> str:
+        return f"demo seed={self.seed} first={self.first} end={self.end} lines={self.lines}"
+
+
+def options_for(
+    *,
+    end: date,
+    seed: int = 42,
+    days: int | None = None,
+    scale: str = "small",
+    lines: int | None = None,
+    chunk_days: int = 31,
+) -> DemoOptions:
+    days = days or SCALE_DAYS
+    target = lines if lines is not None else round(SCALES[scale] * days / SCALE_DAYS)
+    return DemoOptions(end=end, seed=seed, days=days, lines=target, chunk_days=chunk_days)
+
+
+def _base_rate(cal: Calendar, lines: int) -> float:
+    """Orders per day of a weekday at the start, so that the period has about `lines` lines."""
+    per_channel = cal.factor.sum(axis=0)
+    lines_per_order = 1 + per_channel @ EXTRA_LINES / per_channel.sum()
+    return lines / (lines_per_order * per_channel.sum() * SERVED)
+
+
+def _expected_units(cal: Calendar, catalog: Catalog, base: float) -> np.ndarray:
+    share = catalog.weight * SEASON[cal.first.month - 1, catalog.category]
+    share = share / share.sum()
+    lines_per_day = (
+        base * cal.factor[: min(28, cal.n)].sum(axis=1).mean() * (1 + EXTRA_LINES.mean())
+    )
+    return share * lines_per_day * MEAN_UNITS_PER_LINE
+
+
+class Simulation:
+    """The shop's state from day to day."""
+
+    def __init__(self, options: DemoOptions, timezone: str):
+        self.options = options
+        self.cal = Calendar(options.first, options.end, timezone, options.seed)
+        self.catalog = build_catalog(options.seed, options.skus, self.cal.n)
+        self.base = _base_rate(self.cal, options.lines)
+        stock_rng = rng_for(options.seed, "stock", self.cal.n)
+        self.stock = Stock(
+            self.catalog, _expected_units(self.cal, self.catalog, self.base), stock_rng
+        )
+        self.customers = CustomerPool()
+        self.next_order = FIRST_ORDER_NUMBER
+        self.next_ticket = 0
+
+    def run_day(self, i: int, chunk: Chunk) -> None:
+        cal, seed, key = self.cal, self.options.seed, self.cal.dates[i].toordinal()
+        rng = rng_for(seed, "day", key)
+        noise = rng.gamma(40.0, 1 / 40.0)
+        date = np.datetime64(cal.dates[i], "D")
+        opening = self.stock.open_day(i)
+        listed = np.flatnonzero(self.catalog.launch <= i)
+        chunk.add_stock(date, listed, opening[listed])
+
+        known = self.customers.count
+        day = make_day(rng, cal, i, self.base, noise, self.catalog, self.stock, self.customers)
+        self.stock.close_day(i, cal.n)
+        new = np.arange(known, self.customers.count)
+        chunk.add_customers(
+            new,
+            self.customers.country[new],
+            rng.integers(0, len(FIRST_NAMES), len(new)),
+            rng.integers(0, len(LAST_NAMES), len(new)),
+            rng.random(len(new)) < 0.4,
+        )
+        cancelled = day.created_at + rng.integers(300, 6 * 3600, day.n).astype("timedelta64[s]")
+        after = after_sales(rng_for(seed, "aftersales", key), cal, i, day, self.catalog)
+        chunk.add_day(cal, i, self.next_order, self.next_ticket, day, after, cancelled)
+        self.next_order += day.n
+        self.next_ticket += len(after.ticket_opened)
+
+        sales = np.bincount(day.channel[~day.voided], minlength=cal.factor.shape[1])
+        expected = expected_orders(cal, i, self.base, noise)
+        chunk.add_traffic(date, funnel(rng_for(seed, "traffic", key), expected, sales))
+
+
+def generate_demo(
+    settings: Settings,
+    options: DemoOptions,
+    *,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, int]:
+    """Replaces the demo shop in the warehouse; returns the rows written per table."""
+    sim = Simulation(options, settings.store.timezone)
+    queries = chunk_queries(sim.cal, settings.store.currency, settings.store.timezone)
+    with write_session(settings) as con:
+        con.execute(f"SET memory_limit = '{DEMO_MEMORY_LIMIT}'")
+        catalog_arrow = sim.catalog.products_table(sim.cal.n)
+        con.register("catalog_arrow", catalog_arrow)
+        con.execute(f"CREATE TABLE {CATALOG_TABLE} AS SELECT * FROM catalog_arrow")
+        con.unregister("catalog_arrow")
+        with replace_source(
+            con, source=SOURCE, kind="demo", description=options.description()
+        ) as writer:
+            writer.append("products", products_query())
+            _append(con, writer, "promotions", promotions_table(sim.cal), promotions_query())
+            for start in range(0, sim.cal.n, options.chunk_days):
+                chunk = Chunk()
+                for i in range(start, min(start + options.chunk_days, sim.cal.n)):
+                    sim.run_day(i, chunk)
+                for table, arrow in chunk.tables().items():
+                    _append(con, writer, table, arrow, queries[table])
+                on_progress(min(start + options.chunk_days, sim.cal.n), sim.cal.n)
+        return dict(writer.rows)
+
+
+def _append(con, writer, table: str, arrow: pa.Table, query: str) -> None:  # type: ignore[no-untyped-def]
+    name = f"chunk_{table}"
+    con.register(name, arrow)
+    try:
+        writer.append(table, query)
+    finally:
+        con.unregister(name)
