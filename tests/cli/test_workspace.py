@@ -85,3 +85,11 @@ def test_broken_toml_is_one_clear_error(cli, tmp_path: Path) -> None:
     result = cli("imports", "-w", folder)
     assert result.code == 2
     assert "storeops.toml" in result.err and "line 1" in result.err
+
+
+def test_error_messages_keep_square_brackets(cli, workspace, tmp_path: Path) -> None:
+    result = cli(
+        "import", "shopify-orders", tmp_path / "orders [EUR].csv", "-w", workspace.workspace
+    )
+    assert result.code == 2
+    assert "orders [EUR].csv" in result.err

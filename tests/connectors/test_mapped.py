@@ -545,11 +545,6 @@ def test_a_file_that_is_not_parquet(cli, workspace, tmp_path):
     assert "helpdesk_tickets.csv: not a readable Parquet file" in result.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loading._replace deletes every table an order owns when the order changes, refunds "
-    "included, even those a refunds file loaded: the refund stays away until that file is imported again",
-)
 def test_a_refund_loaded_from_its_own_file_survives_a_change_of_its_order(load, query, tmp_path):
     orders = EXAMPLES / "erp-orders-fr.toml"
     load(DATA / "erp_orders_fr.csv", "orders", orders)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -200,9 +201,9 @@ def quarantine_command(
         table.add_row(
             str(row["import_id"]),
             f"{Path(row['file']).name}:{row['line'] if row['line'] is not None else '?'}",
-            row["field"] or "",
-            row["reason"],
-            row["record_ref"] or "",
+            escape(row["field"] or ""),
+            escape(row["reason"]),
+            escape(row["record_ref"] or ""),
         )
     console.print(table)
     if total > len(rows):

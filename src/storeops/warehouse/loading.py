@@ -197,8 +197,10 @@ def _replace(
     changed = f"(SELECT source, source_id FROM cls_{entity} WHERE status = 'changed')"
     written = f"(SELECT source, source_id FROM cls_{entity} WHERE status <> 'unchanged')"
     owned = [(table, key) for table, key in OWNED.get(entity, ()) if table in staged]
-    for table, key in OWNED.get(entity, ()):
-        # A changed record loses everything it owned, including what this file no longer has.
+    for table, key in owned:
+        # A changed record loses what it owned in the tables this file carries, including rows the
+        # file no longer has; tables it does not carry (refunds loaded from a file of their own)
+        # are left alone.
         con.execute(f"DELETE FROM {WH}{table} WHERE (source, {key}) IN {changed}")
     con.execute(f"DELETE FROM {WH}{entity} WHERE (source, source_id) IN {changed}")
     con.execute(
