@@ -3,6 +3,7 @@ the awkward cases of the real format, and nothing lost."""
 
 from __future__ import annotations
 
+import codecs
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -344,3 +345,26 @@ def test_an_empty_page_is_an_empty_import(cli, workspace, tmp_path) -> None:
     file.write_text("[]\n")
     [report] = import_json(cli, workspace, file)
     assert (report["rows_read"], report["orders_loaded"]) == (0, 0)
+
+
+def test_windows_saved_json_lines_bom_and_crlf(cli, workspace, tmp_path) -> None:
+    # PowerShell's `Out-File -Encoding utf8` writes a byte order mark and CRLF line ends
+    text = (SAMPLES / "orders_malformed.jsonl").read_bytes().replace(b"\n", b"\r\n")
+    file = tmp_path / "orders_windows.jsonl"
+    file.write_bytes(codecs.BOM_UTF8 + text)
+    [report] = import_json(cli, workspace, file)
+    assert (report["rows_read"], report["rows_quarantined"]) == (9, 7)
+    rows = query(workspace, "SELECT line, record_ref, raw FROM quarantine ORDER BY line")
+    assert [(line, ref) for line, ref, _ in rows][:2] == [(2, "3002"), (5, "3004")]
+    assert all(raw.endswith("}") for *_, raw in rows)  # no \r kept
+
+
+def test_quarantined_json_text_is_cut_at_10k_characters(cli, workspace, tmp_path) -> None:
+    [order] = json.loads((SAMPLES / "orders_malformed_page.json").read_text(encoding="utf-8"))[1:]
+    order["meta_data"] = [{"id": n, "key": f"_note_{n}", "value": "x" * 200} for n in range(100)]
+    file = tmp_path / "big_order.json"
+    file.write_text(json.dumps([order]), encoding="utf-8")
+    [report] = import_json(cli, workspace, file)
+    assert report["quarantined_orders"] == ["4002"]
+    [(raw,)] = query(workspace, "SELECT raw FROM quarantine")
+    assert len(raw) == 10_000 and raw.startswith('{"id": 4002')

@@ -11,7 +11,12 @@ row holding its JSON text.
 
 from __future__ import annotations
 
+import codecs
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,11 +122,12 @@ class Layout:
 def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> StagedFile:
     check_file(file)
     layout = _layout(file)
-    _read(con, file, layout)
-    _require_orders(con, file)
-    _check(con)
-    create_stage_quarantine(con)
-    _quarantine(con, file, layout)
+    with _without_bom(file, layout) as readable:
+        _read(con, file, readable, layout)
+        _require_orders(con, file)
+        _check(con)
+        create_stage_quarantine(con)
+        _quarantine(con, readable, layout)
     source = ctx.source or SOURCE
     _stage_tables(con, source, ctx.timezone)
     return StagedFile(
@@ -165,7 +171,24 @@ def _layout(file: Path) -> Layout:
         return Layout(json_lines=any(line.strip() for line in handle))
 
 
-def _read(con: duckdb.DuckDBPyConnection, file: Path, layout: Layout) -> None:
+@contextmanager
+def _without_bom(file: Path, layout: Layout) -> Iterator[Path]:
+    """DuckDB refuses a UTF-8 byte order mark in JSON lines (not before an array): such a file,
+    as PowerShell writes them, is read from a copy without it."""
+    with file.open("rb") as handle:
+        bom = layout.json_lines and handle.read(3) == codecs.BOM_UTF8
+    if not bom:
+        yield file
+        return
+    with tempfile.TemporaryDirectory(prefix="storeops-") as folder:
+        copy = Path(folder) / file.name
+        with file.open("rb") as handle, copy.open("wb") as out:
+            handle.seek(len(codecs.BOM_UTF8))
+            shutil.copyfileobj(handle, out, 1 << 20)
+        yield copy
+
+
+def _read(con: duckdb.DuckDBPyConnection, file: Path, readable: Path, layout: Layout) -> None:
     """Creates `parsed`: one row per order in file order, its fields as text. `page` is the JSON
     line (0-based, blank lines not counted: DuckDB skips them) and `pos` the order's 1-based place
     in its page (NULL when the line is one order) or, for an array file, in the array."""
@@ -190,7 +213,7 @@ def _read(con: duckdb.DuckDBPyConnection, file: Path, layout: Layout) -> None:
             FROM (SELECT page, seq, pos, json_type(doc, ['$', '$.line_items']) AS kinds,
                          json_transform(doc, '{ORDER_SHAPE}') AS o FROM ({values}))
             """,
-            [str(file)],
+            [str(readable)],
         )
     except duckdb.Error as exc:
         raise _not_json(file, layout, exc) from None
