@@ -19,9 +19,9 @@ Counterfactual baseline (what the whole shop would have sold on those days witho
    has orders, leaving out the days of every other campaign and the `after_days` days after each
    (pull-forward dips). A campaign that runs through the whole lookback and the whole window (an
    evergreen welcome code) is background, not another promotion: it weighs on both sides alike.
-3. the baseline of a day = the median (or the trimmed mean: the highest and lowest value dropped
-   when there are 3 or more) of the lookback's sales on the same weekday; a weekday without any
-   lookback day falls back to all lookback days (`basis` says which).
+3. the baseline of a day = the median (or the 20 % trimmed mean: ⌊0.2 n⌋ values dropped at each
+   end, so a plain mean below 5 weeks) of the lookback's sales on the same weekday; a weekday
+   without any lookback day falls back to all lookback days (`basis` says which).
 4. incremental revenue = Σ actual − Σ baseline over the window's days that have data;
    post-promotion dip = Σ baseline − Σ actual over the `after_days` days after the window (other
    campaigns' days left out): positive when the promotion pulled sales forward.
@@ -49,6 +49,7 @@ from storeops.commerce.period import Period, data_period
 from storeops.core.money import to_money
 
 ZERO = Decimal("0.00")
+TRIM = 0.2  # share of the values a trimmed mean drops at each end
 
 
 class Estimator(StrEnum):
@@ -261,8 +262,12 @@ def _code_usage(
     by_key = {row.pop("key"): row for row in sums.to_pyarrow().to_pylist()}
     listed = {}
     for promo in promos:
-        in_period = (promo["first"] is None or promo["first"] <= period.end) and (
-            promo["last"] is None or promo["last"] >= period.start
+        dated = promo["first"] is not None or promo["last"] is not None
+        # a missing bound is open; a code without any date is listed only when used
+        in_period = (
+            dated
+            and (promo["first"] is None or promo["first"] <= period.end)
+            and (promo["last"] is None or promo["last"] >= period.start)
         )
         if in_period or promo["key"] in by_key:
             listed[promo["key"]] = promo
@@ -383,11 +388,10 @@ def _plan(
 
 
 def _estimate(values: list[Decimal], estimator: Estimator) -> Decimal:
-    if estimator is Estimator.trimmed_mean and len(values) >= 3:
-        values = sorted(values)[1:-1]
-        return to_money(sum(values, ZERO) / len(values))
     if estimator is Estimator.trimmed_mean:
-        return to_money(sum(values, ZERO) / len(values))
+        cut = int(len(values) * TRIM)
+        kept = sorted(values)[cut : len(values) - cut]
+        return to_money(sum(kept, ZERO) / len(kept))
     return to_money(statistics.median(values))
 
 
