@@ -187,10 +187,8 @@ def new_vs_returning(con: BaseBackend, *, period: Period, grain: Grain) -> list[
     )
 
     cells: dict[tuple[date, str], dict[str, Any]] = defaultdict(dict)
-    for row in sums.to_pyarrow().to_pylist():
-        cells[(_as_date(row["bucket"]), row["kind"])] |= row
-    for row in returns.to_pyarrow().to_pylist():
-        cells[(_as_date(row["bucket"]), row["kind"])] |= row
+    for found in sums.to_pyarrow().to_pylist() + returns.to_pyarrow().to_pylist():
+        cells[(_as_date(found["bucket"]), found["kind"])] |= found
 
     rows = []
     start = bucket_start(period.start, grain)
@@ -316,9 +314,10 @@ def rfm_segments(con: BaseBackend, *, period: Period) -> dict[str, Any]:
             revenue=ibis._.monetary.sum(),
             last_day_min=ibis._.last_day.min(),
             last_day_max=ibis._.last_day.max(),
-            mean_r=ibis._.r.mean(),
-            mean_f=ibis._.f.mean(),
-            mean_m=ibis._.m.mean(),
+            # float first: PostgreSQL averages integers as NUMERIC
+            mean_r=ibis._.r.cast("float64").mean(),
+            mean_f=ibis._.f.cast("float64").mean(),
+            mean_m=ibis._.m.cast("float64").mean(),
         )
     )
     found = {row.pop("segment"): row for row in sums.to_pyarrow().to_pylist()}
