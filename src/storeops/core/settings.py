@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from storeops.core.errors import BadInput, WorkspaceMissing
 
@@ -51,11 +51,34 @@ class DatabaseSettings(_Section):
     url: str = DEFAULT_DATABASE_URL
 
 
+class TicketTargets(_Section):
+    """A category's own ticket targets; a missing one is the [aftersales] value."""
+
+    first_response_hours: float | None = Field(default=None, gt=0)
+    resolution_hours: float | None = Field(default=None, gt=0)
+
+
+class AftersalesSettings(_Section):
+    # Ticket service levels: hours from opening to the first response and to resolution, and
+    # the share of tickets that must meet them (below it, the briefing raises an alert).
+    first_response_hours: float = Field(default=24, gt=0)
+    resolution_hours: float = Field(default=72, gt=0)
+    compliance_target: float = Field(default=0.9, gt=0, le=1)
+    categories: dict[str, TicketTargets] = {}
+
+    @model_validator(mode="after")
+    def _resolution_after_response(self) -> AftersalesSettings:
+        if self.resolution_hours < self.first_response_hours:
+            raise ValueError("resolution_hours cannot be less than first_response_hours")
+        return self
+
+
 class Settings(_Section):
     workspace: Path = Field(exclude=True)
     store: StoreSettings = StoreSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
     database: DatabaseSettings = DatabaseSettings()
+    aftersales: AftersalesSettings = AftersalesSettings()
 
     @property
     def settings_file(self) -> Path:
@@ -149,6 +172,16 @@ busy_timeout_seconds = 30
 # Operational records (users, monitors, incidents...). SQLite here by default;
 # PostgreSQL in production. STOREOPS_DATABASE_URL overrides it.
 url = {database_url}
+
+[aftersales]
+# Ticket service levels (storeops aftersales, the morning briefing): hours from opening to the
+# first response and to resolution, and the share of tickets that must meet them.
+first_response_hours = 24
+resolution_hours = 72
+compliance_target = 0.9
+# A category can have its own targets:
+# [aftersales.categories."damaged item"]
+# first_response_hours = 4
 """
 
 
