@@ -47,7 +47,8 @@ RAW_LIMIT = 10_000  # characters of an order's JSON kept in the quarantine
 MAX_RECORD_BYTES = 32 << 20
 PAGE_STRIDE = 1 << 32  # seq = page * PAGE_STRIDE + position: file order without sorting
 
-# DESIGN.md: WooCommerce Analytics does not count these as orders.
+# DESIGN.md: WooCommerce Analytics does not count these as orders; any other status (plugins add
+# their own) is a sale, as there.
 NOT_SALES = ("pending", "failed", "cancelled", "trash", "checkout-draft")
 
 # The fields used, all read as text so that no record makes DuckDB fail: the checks judge them.
