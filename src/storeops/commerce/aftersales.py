@@ -227,20 +227,17 @@ def returns_report(con: BaseBackend, period: Period) -> ReturnsReport:
     refunded = to_money(sum((r["amount"] or 0 for r in reasons.values()), Decimal(0)))
     attributed_total = to_money(sum(Decimal(r["amount"] or 0) for r in sku_back.values()))
     units_returned = sum(float(r["units"] or 0) for r in sku_back.values())
-    by_reason = sorted(
-        (
-            {
-                "reason": reason,
-                "refunds": int(row["refunds"]),
-                "refunded": to_money(row["amount"] or 0),
-                "units_returned": int((reason_units.get(reason) or {}).get("units") or 0),
-                "share": float(row["amount"] / refunded) if refunded else None,
-                "refund_rate": float(row["amount"] / net_sales) if net_sales else None,
-            }
-            for reason, row in reasons.items()
-        ),
-        key=lambda r: (-r["refunded"], r["reason"]),
-    )
+    by_reason = [
+        {
+            "reason": reason,
+            "refunds": int(row["refunds"]),
+            "refunded": to_money(row["amount"] or 0),
+            "units_returned": int((reason_units.get(reason) or {}).get("units") or 0),
+            "share": float(row["amount"] / refunded) if refunded else None,
+            "refund_rate": float(row["amount"] / net_sales) if net_sales else None,
+        }
+        for reason, row in sorted(reasons.items(), key=lambda kv: (-kv[1]["amount"], kv[0]))
+    ]
     totals = {
         "orders": int(order_count),
         "refunded_orders": int(refunded_orders),
