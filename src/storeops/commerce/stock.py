@@ -103,10 +103,19 @@ def _check(lookback_days: int, lead_time_days: int, service_level: float) -> flo
     return NormalDist().inv_cdf(service_level)
 
 
-def _segments(con: BaseBackend, as_of: date) -> ibis.Table:
-    """Runs of days with the same summed count per SKU: sku, start, end, on_hand."""
+def _segments(con: BaseBackend, first: date, as_of: date) -> ibis.Table:
+    """Runs of days with the same summed count per SKU (sku, start, end, on_hand) that overlap
+    `first`..`as_of`; the first run may start earlier (its start is then not the first count)."""
     inv = con.table("inventory_levels")
     inv = inv.filter(inv.date <= as_of, inv.sku.notnull())
+    # Only the counts from `first` on, and each location's last count before it, are needed:
+    # the window functions below then sort weeks of counts, not years.
+    last_before = (
+        inv.filter(inv.date < first).group_by(["sku", "location"]).aggregate(date=inv.date.max())
+    )
+    inv = inv.filter(inv.date >= first).union(
+        inv.semi_join(last_before, ["sku", "location", "date"])
+    )
     # The same count reported twice (two sources) is one count.
     counts = inv.group_by(["sku", "location", "date"]).aggregate(on_hand=inv.on_hand.max())
     by_location = ibis.window(group_by=[counts.sku, counts.location], order_by=counts.date)
@@ -250,12 +259,13 @@ def _compute(
     if since > as_of:
         raise UserError(f"--from {since} is after --to {as_of}")
     window_start = as_of - timedelta(days=lookback_days - 1)
-    seg = _segments(con, as_of)
+    dead_since = as_of - timedelta(days=dead_days - 1) if dead_days is not None else None
+    # From dead_since on too, so that a count before it tells the SKU was held since then.
+    seg = _segments(con, min(since, window_start, dead_since or as_of), as_of)
     inventory = _inventory(seg, as_of, since, window_start)
     sales = _sales(con, seg, since, as_of, window_start)
     products = _products(con)
     last_sold = _last_sold(con, as_of) if dead_days is not None else {}
-    dead_since = as_of - timedelta(days=dead_days - 1) if dead_days is not None else None
 
     rows = []
     for sku in sorted(inventory.keys() | sales.keys() | products.keys()):
