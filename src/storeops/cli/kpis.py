@@ -20,7 +20,7 @@ from storeops.cli.common import (
     print_json,
     warehouse_period,
 )
-from storeops.commerce.kpis import COUNT_KPIS, MONEY_KPIS, KpiReport, kpi_report
+from storeops.commerce.kpis import COUNT_KPIS, MONEY_KPIS, kpi_report, kpi_report_json
 from storeops.commerce.period import Compare
 
 LABELS = {
@@ -42,14 +42,6 @@ LABELS = {
     "gross_profit": "Gross profit",
     "gross_margin": "Gross margin",
 }
-
-
-def report_json(report: KpiReport, currency: str) -> dict[str, Any]:
-    data: dict[str, Any] = {**report.period.as_json(), "currency": currency, "kpis": report.kpis}
-    if report.previous is not None and report.previous_period is not None:
-        data["previous"] = {**report.previous_period.as_json(), "kpis": report.previous}
-        data["change"] = report.change
-    return data
 
 
 def fmt_kpi(name: str, value: Any, currency: str) -> str:
@@ -85,7 +77,7 @@ def kpis_command(
         report = kpi_report(con, period, compare)
     currency = settings.store.currency
     if as_json:
-        print_json(report_json(report, currency))
+        print_json(kpi_report_json(report, currency))
         return
     title = f"{settings.store.name}: {period.start:%d %b %Y} – {period.end:%d %b %Y}"
     table = Table(title=title, box=box.SIMPLE_HEAD)

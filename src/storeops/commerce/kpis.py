@@ -8,6 +8,7 @@ Each query computes every period at once, grouped by a period label.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from storeops.commerce.period import Compare, Period, period_label, within
-from storeops.core.money import to_money
+from storeops.core.money import money_str, to_money
 
 MONEY_KPIS = (
     "gross_sales",
@@ -196,3 +197,27 @@ def _change(current: Any, previous: Any) -> dict[str, Any]:
     absolute = current - previous
     relative = float(absolute / previous) if previous else None
     return {"absolute": absolute, "relative": relative}
+
+
+def kpi_report_json(report: KpiReport, currency: str) -> dict[str, Any]:
+    """The report as JSON-ready values (`storeops kpis --json` and GET /api/v1/kpis).
+
+    Keys: from, to, currency, kpis{name: value}, and with a comparison previous{from, to, kpis}
+    and change{name: {absolute, relative}}. Money is a string with two decimals, counts are
+    integers, rates floats, a value that cannot be computed is null.
+    """
+    data: dict[str, Any] = {**report.period.as_json(), "currency": currency, "kpis": report.kpis}
+    if report.previous is not None and report.previous_period is not None:
+        data["previous"] = {**report.previous_period.as_json(), "kpis": report.previous}
+        data["change"] = report.change
+    return _json_ready(data)
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return money_str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    return value
