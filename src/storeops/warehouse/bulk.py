@@ -36,7 +36,9 @@ class BulkWriter:
     import_id: int
     rows: dict[str, int] = field(default_factory=dict)
 
-    def append(self, table: str, query: str, params: list[object] | None = None) -> int:
+    def append(
+        self, table: str, query: str, params: list[object] | dict[str, object] | None = None
+    ) -> int:
         """Appends the rows of `query`, which yields `table`'s canonical columns (any order) except
         import_id and row_hash, and whose `source` is this writer's source. Returns the count."""
         spec = TABLES[table]

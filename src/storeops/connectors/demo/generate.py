@@ -7,9 +7,12 @@ and the import log line are written in ONE transaction that first deletes the pr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +44,8 @@ SCALE_DAYS = 730  # the scales are sized for two years
 MEAN_UNITS_PER_LINE = 1.18
 SERVED = 0.95  # share of demanded lines the shelves serve, roughly
 DEMO_MEMORY_LIMIT = "1GB"  # DuckDB's share; the chunk arrays come on top
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,15 @@ class Simulation:
         expected = expected_orders(cal, i, self.base, noise)
         chunk.add_traffic(date, funnel(rng_for(seed, "traffic", key), expected, sales))
 
+    def chunks(self) -> Iterator[tuple[int, dict[str, pa.Table]]]:
+        """(days done, Arrow tables) per chunk of `chunk_days` days."""
+        n, size = self.cal.n, self.options.chunk_days
+        for start in range(0, n, size):
+            chunk = Chunk()
+            for i in range(start, min(start + size, n)):
+                self.run_day(i, chunk)
+            yield min(start + size, n), chunk.tables()
+
 
 def generate_demo(
     settings: Settings,
@@ -153,6 +167,8 @@ def generate_demo(
     queries = chunk_queries(sim.cal, settings.store.currency, settings.store.timezone)
     with write_session(settings) as con:
         con.execute(f"SET memory_limit = '{DEMO_MEMORY_LIMIT}'")
+        # Rows are appended in parallel; their order on disk carries no meaning.
+        con.execute("SET preserve_insertion_order = false")
         catalog_arrow = sim.catalog.products_table(sim.cal.n)
         con.register("catalog_arrow", catalog_arrow)
         con.execute(f"CREATE TABLE {CATALOG_TABLE} AS SELECT * FROM catalog_arrow")
@@ -162,14 +178,47 @@ def generate_demo(
         ) as writer:
             writer.append("products", products_query())
             _append(con, writer, "promotions", promotions_table(sim.cal), promotions_query())
-            for start in range(0, sim.cal.n, options.chunk_days):
-                chunk = Chunk()
-                for i in range(start, min(start + options.chunk_days, sim.cal.n)):
-                    sim.run_day(i, chunk)
-                for table, arrow in chunk.tables().items():
+            for done, tables in prefetched(sim.chunks()):
+                for table, arrow in tables.items():
                     _append(con, writer, table, arrow, queries[table])
-                on_progress(min(start + options.chunk_days, sim.cal.n), sim.cal.n)
+                on_progress(done, sim.cal.n)
         return dict(writer.rows)
+
+
+def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Runs `items` in a thread, `depth` ahead: the next chunk is simulated (numpy releases the
+    GIL) while DuckDB writes this one, which keeps both cores busy."""
+    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            slots.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="demo-simulation", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _append(con, writer, table: str, arrow: pa.Table, query: str) -> None:  # type: ignore[no-untyped-def]
