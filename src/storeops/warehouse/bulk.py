@@ -43,11 +43,12 @@ class BulkWriter:
         import_id and row_hash, and whose `source` is this writer's source. Returns the count."""
         spec = TABLES[table]
         row_hash = f", md5({row_text_sql(table, 'q')}) AS row_hash" if spec.is_entity else ""
-        count = self.con.execute(
+        result = self.con.execute(
             f"INSERT INTO {WH}{table} BY NAME "
             f"SELECT q.*, {self.import_id}::BIGINT AS import_id{row_hash} FROM ({query}) q",
             params or [],
-        ).fetchone()[0]
+        ).fetchone()
+        count = int(result[0]) if result else 0
         self.rows[table] = self.rows.get(table, 0) + count
         return count
 
@@ -64,9 +65,9 @@ def replace_source(
     started = datetime.now(UTC).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
-        import_id = con.execute(
+        (import_id,) = con.execute(
             f"SELECT coalesce(max(import_id), 0) + 1 FROM {WH}imports"
-        ).fetchone()[0]
+        ).fetchone() or (1,)
         for table in DATA_TABLES:
             con.execute(f"DELETE FROM {WH}{table.name} WHERE source = ?", [source])
         writer = BulkWriter(con, source, import_id)
