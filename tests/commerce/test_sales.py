@@ -279,11 +279,6 @@ def test_cli_tables(cli, shop_workspace) -> None:
     assert result.code == 0 and "Product C" in result.out and "top 1 of 3 products" in result.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="typer 0.29 raises its own vendored click's BadParameter (typer._click), which "
-    "cli/main.py's `except click.ClickException` does not catch: a traceback, not exit 2",
-)
 def test_cli_bad_option_values_exit_2(cli, shop_workspace) -> None:
     ws = shop_workspace.workspace
     assert cli("sales", "-w", ws, "--grain", "year").code == 2

@@ -123,17 +123,18 @@ def _bucket(day: ibis.Value, grain: Grain) -> ibis.Value:
 # -- facts: one union of order, line and refund amounts, summed in the engine -------------------
 
 
-def _facts(table: ibis.Table, **values: Any) -> ibis.Table:
-    """`table` as fact rows: day, key (when given) and every fact, zero where not given."""
-    columns: dict[str, ibis.Value] = {"day": values.pop("day")}
-    if "key" in values:
-        columns["key"] = values.pop("key").cast("string")
-    for name, dtype in FACTS.items():
-        value = values.pop(name, 0)
-        columns[name] = (value if isinstance(value, ibis.Value) else ibis.literal(value)).cast(
-            dtype
-        )
-    return table.select(**columns)
+def _summed(
+    table: ibis.Table, *, day: ibis.Value, key: ibis.Value | None = None, **sums: ibis.Value
+) -> ibis.Table:
+    """`table` summed per day (and key) as fact rows: day, key and every fact, zero where not
+    given. Summing each part before the union keeps the union small (the lines are summed
+    where they are joined, as hand-written SQL would)."""
+    groups = {"day": day} | ({"key": key.cast("string")} if key is not None else {})
+    summed = table.group_by(**groups).aggregate(**sums)
+    zero = ibis.literal(0)
+    return summed.select(
+        *groups, **{name: summed[name] if name in sums else zero for name in FACTS}
+    ).cast(FACTS)
 
 
 def _orders_in(con: BaseBackend, period: Period) -> ibis.Table:
@@ -180,10 +181,11 @@ def _order_dimension_facts(con: BaseBackend, period: Period, by: Dimension) -> i
         owners, [refunds.source == owners.owner_source, refunds.order_id == owners.owner_id]
     )
     return ibis.union(
-        _facts(orders, day=orders.local_date, key=orders.key, orders=1, discounts=orders.discounts),
-        _facts(sold, day=sold.local_date, key=sold.key, gross=sold.price * sold.quantity,
-               units=sold.quantity),
-        _facts(refunds, day=refunds.local_date, key=refunds.key, returns=refunds.amount),
+        _summed(orders, day=orders.local_date, key=orders.key, orders=orders.count(),
+                discounts=orders.discounts.sum()),
+        _summed(sold, day=sold.local_date, key=sold.key,
+                gross=(sold.price * sold.quantity).sum(), units=sold.quantity.sum()),
+        _summed(refunds, day=refunds.local_date, key=refunds.key, returns=refunds.amount.sum()),
     )  # fmt: skip
 
 
@@ -221,9 +223,10 @@ def _line_dimension_facts(con: BaseBackend, period: Period, by: Dimension) -> ib
     )
     returned = _line_keys(con, returned, by)
     return ibis.union(
-        _facts(per_order, day=per_order.day, key=per_order.key, orders=1, gross=per_order.gross,
-               units=per_order.units, discounts=per_order.discounts),
-        _facts(returned, day=returned.day, key=returned.key, returns=returned.amount),
+        _summed(per_order, day=per_order.day, key=per_order.key, orders=per_order.count(),
+                gross=per_order.gross.sum(), units=per_order.units.sum(),
+                discounts=per_order.discounts.sum()),
+        _summed(returned, day=returned.day, key=returned.key, returns=returned.amount.sum()),
     )  # fmt: skip
 
 
@@ -232,10 +235,12 @@ def _total_facts(con: BaseBackend, period: Period) -> ibis.Table:
     sold = _sold(con, orders.select("source", "source_id", "local_date"))
     refunds = _refunds_in(con, period)
     return ibis.union(
-        _facts(orders, day=orders.local_date, orders=1, discounts=orders.discounts),
-        _facts(sold, day=sold.local_date, gross=sold.price * sold.quantity, units=sold.quantity),
-        _facts(refunds, day=refunds.local_date, returns=refunds.amount),
-    )
+        _summed(orders, day=orders.local_date, orders=orders.count(),
+                discounts=orders.discounts.sum()),
+        _summed(sold, day=sold.local_date, gross=(sold.price * sold.quantity).sum(),
+                units=sold.quantity.sum()),
+        _summed(refunds, day=refunds.local_date, returns=refunds.amount.sum()),
+    )  # fmt: skip
 
 
 def _sums(facts: ibis.Table) -> dict[str, ibis.Value]:
