@@ -79,7 +79,7 @@ def baskets_command(
             f"{pair['sku_a']}  {pair['name_a'] or ''}".strip(),
             f"{pair['sku_b']}  {pair['name_b'] or ''}".strip(),
             fmt_count(pair["orders"]),
-            fmt_rate(pair["support"]),
+            f"{pair['support']:.2%}",  # small by nature: 0.1% is a common pair
             fmt_rate(pair["confidence_a_b"]),
             fmt_rate(pair["confidence_b_a"]),
             f"{pair['lift']:.2f}",

@@ -54,7 +54,6 @@ COLUMNS = (
     ("discounts", "disc."),
     ("returns", "returns"),
     ("net_sales", "net"),
-    ("units_sold", "units"),
     ("average_order_value", "AOV"),
 )
 
@@ -80,18 +79,18 @@ def report_json(report: SalesReport, currency: str) -> dict[str, Any]:
 
 
 def _metric_cells(row: dict[str, Any]) -> list[str]:
-    # The currency is in the title: eight columns of "1,234.50 EUR" do not fit a terminal.
+    # The currency is in the title and units only in the JSON: the columns must fit 80 characters.
     return [
         fmt_count(row[name])
-        if name in ("orders", "units_sold")
+        if name == "orders"
         else ("—" if row[name] is None else f"{row[name]:,.2f}")
         for name, _ in COLUMNS
     ]
 
 
 def _table(title: str, first: str) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column(first, no_wrap=True)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+    table.add_column(first, min_width=10, max_width=30)
     for _, label in COLUMNS:
         table.add_column(label, justify="right", no_wrap=True)
     return table
