@@ -1,0 +1,143 @@
+"""The Overview: the period's KPIs against a comparison, net sales by day, a CSV of the KPIs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from storeops.commerce.kpis import COUNT_KPIS, MONEY_KPIS, KpiReport, kpi_report, kpi_report_json
+from storeops.commerce.period import Compare
+from storeops.db.users import User
+from storeops.web.charts import daily_net_sales, net_sales_figure
+from storeops.web.deps import SettingsDep, Warehouse, require
+from storeops.web.params import CompareQuery, FromQuery, ToQuery, page_period
+from storeops.web.rendering import render
+
+router = APIRouter()
+Reader = Annotated[User, Depends(require("overview"))]
+
+LABELS = {
+    "net_sales": "Net sales",
+    "orders": "Orders",
+    "average_order_value": "Average order value",
+    "conversion_rate": "Conversion rate",
+    "gross_sales": "Gross sales",
+    "discounts": "Discounts",
+    "returns": "Returns",
+    "shipping": "Shipping",
+    "taxes": "Taxes",
+    "total_sales": "Total sales",
+    "units_sold": "Units sold",
+    "customers": "Customers",
+    "new_customers": "New customers",
+    "returning_customer_rate": "Returning customer rate",
+    "sessions": "Sessions",
+    "gross_profit": "Gross profit",
+    "gross_margin": "Gross margin",
+}
+CARDS = (
+    "net_sales",
+    "orders",
+    "average_order_value",
+    "conversion_rate",
+    "returns",
+    "new_customers",
+)
+# For these, a rise is bad news (shown red).
+WORSE_WHEN_UP = frozenset({"returns", "discounts"})
+COMPARE_LABELS = {
+    Compare.previous: "previous period",
+    Compare.yoy: "same dates last year",
+    Compare.none: "no comparison",
+}
+
+
+def kind(name: str) -> str:
+    return "money" if name in MONEY_KPIS else "count" if name in COUNT_KPIS else "rate"
+
+
+def trend(name: str, report: KpiReport) -> str:
+    """'up', 'down' or '' for a KPI's change, read as good or bad news by the template."""
+    change = report.change.get(name) or {}
+    absolute = change.get("absolute")
+    if not absolute:
+        return ""
+    good = (absolute > 0) != (name in WORSE_WHEN_UP)
+    return "good" if good else "bad"
+
+
+@router.get("/")
+def overview(
+    request: Request,
+    user: Reader,
+    con: Warehouse,
+    settings: SettingsDep,
+    start: FromQuery = None,
+    end: ToQuery = None,
+    compare: CompareQuery = Compare.previous,
+) -> Response:
+    period = page_period(con, start, end)
+    context: dict[str, Any] = {
+        "period": period,
+        "compare": compare,
+        "compare_labels": COMPARE_LABELS,
+        "labels": LABELS,
+        "cards": CARDS,
+        "kind": kind,
+    }
+    if period is not None:
+        report = kpi_report(con, period, compare)
+        previous = report.previous_period
+        context |= {
+            "report": report,
+            "trend": lambda name: trend(name, report),
+            "figure": net_sales_figure(
+                daily_net_sales(con, period),
+                daily_net_sales(con, previous) if previous else None,
+                currency=settings.store.currency,
+                previous_label=COMPARE_LABELS[compare].capitalize(),
+            ),
+        }
+    return render(request, "overview.html", context)
+
+
+@router.get("/kpis.csv")
+def kpis_csv(
+    user: Reader,
+    con: Warehouse,
+    settings: SettingsDep,
+    start: FromQuery = None,
+    end: ToQuery = None,
+    compare: CompareQuery = Compare.previous,
+) -> Response:
+    """The Overview's KPIs as CSV: money with two decimals, rates as fractions, blank = none."""
+    period = page_period(con, start, end)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["kpi", "label", "from", "to", "value", "previous", "change", "change_relative"]
+    )
+    if period is not None:
+        data = kpi_report_json(kpi_report(con, period, compare), settings.store.currency)
+        previous = data.get("previous", {}).get("kpis", {})
+        for name, label in LABELS.items():
+            change = data.get("change", {}).get(name, {})
+            row = [
+                data["kpis"][name],
+                previous.get(name),
+                change.get("absolute"),
+                change.get("relative"),
+            ]
+            writer.writerow(
+                [name, label, data["from"], data["to"], *("" if v is None else v for v in row)]
+            )
+    name = f"kpis_{period.start}_{period.end}.csv" if period else "kpis.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

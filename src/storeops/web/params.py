@@ -1,0 +1,51 @@
+"""Query parameters shared by pages and API: the period (`from`, `to`) and its comparison."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import HTTPException, Query
+from ibis.backends import BaseBackend
+
+from storeops.commerce.period import Compare, Period, data_period, resolve_period
+
+FromQuery = Annotated[
+    date | None,
+    Query(alias="from", description="First store-local day, YYYY-MM-DD (default: see each route)."),
+]
+ToQuery = Annotated[
+    date | None, Query(alias="to", description="Last store-local day, included, YYYY-MM-DD.")
+]
+CompareQuery = Annotated[
+    Compare,
+    Query(description="previous: the same number of days before; yoy: a year before; none."),
+]
+# Pages open on the last 30 days with data; the API, like the CLI, defaults to all data.
+PAGE_DAYS = 30
+
+
+def _check_order(start: date | None, end: date | None) -> None:
+    if start and end and start > end:
+        raise HTTPException(422, f"from {start} is after to {end}")
+
+
+def api_period(con: BaseBackend, start: date | None, end: date | None) -> Period:
+    """As `storeops kpis`: a missing bound is the first or last day with orders."""
+    _check_order(start, end)
+    return resolve_period(con, start, end)
+
+
+def page_period(con: BaseBackend, start: date | None, end: date | None) -> Period | None:
+    """The period a page shows: as asked, else the last 30 days with orders; None without data."""
+    _check_order(start, end)
+    if start and end:
+        return Period(start, end)
+    known = data_period(con)
+    if known is None:
+        return None
+    end = end or known.end
+    start = start or max(known.start, end - timedelta(days=PAGE_DAYS - 1))
+    if start > end:  # `from` after the last day with data
+        end = start
+    return Period(start, end)
