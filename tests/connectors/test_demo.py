@@ -98,12 +98,12 @@ def test_small_scale_size(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_order_money_adds_up(con: duckdb.DuckDBPyConnection) -> None:
-    """total = subtotal - discounts + shipping + taxes; subtotal = Σ price × quantity (gross,
-    before discounts, DESIGN.md's gross sales); discounts = Σ line discounts."""
+    """total = subtotal + shipping + taxes; subtotal = Σ price × quantity − discounts (after
+    discounts, as docs/schema.md and Shopify define it); discounts = Σ line discounts."""
     assert (
         _one(
             con,
-            "SELECT count(*) FROM orders WHERE total <> subtotal - discounts + shipping + taxes",
+            "SELECT count(*) FROM orders WHERE total <> subtotal + shipping + taxes",
         )
         == 0
     )
@@ -113,7 +113,7 @@ def test_order_money_adds_up(con: duckdb.DuckDBPyConnection) -> None:
         SELECT count(*) FROM orders o
         JOIN (SELECT order_id, sum(price * quantity) AS gross, sum(discount) AS discount
               FROM order_lines GROUP BY order_id) l ON l.order_id = o.source_id
-        WHERE l.gross <> o.subtotal OR l.discount <> o.discounts
+        WHERE l.gross - l.discount <> o.subtotal OR l.discount <> o.discounts
         """,
     )
     assert mismatched == 0
@@ -479,6 +479,7 @@ def test_shopify_export_round_trip(cli, tmp_path: Path) -> None:
                (SELECT sum(refunded) FROM orders),
                (SELECT sum(amount) FROM refunds),
                (SELECT sum(total) FROM orders),
+               (SELECT sum(subtotal) FROM orders),
                (SELECT count(DISTINCT customer_id) FROM orders),
                (SELECT min(created_at) FROM orders), (SELECT max(local_date) FROM orders)
     """

@@ -1,6 +1,7 @@
 """One day of orders: who buys, when, through which channel, what, and what it costs.
 
-Everything is vectorised over the day's orders and lines. Money is integer cents:
+Everything is vectorised over the day's orders and lines. Money is integer cents; here
+(and only here: the warehouse's subtotal is after discounts, see tables.py):
 - subtotal = Σ line price × quantity (gross, before discounts);
 - discounts = Σ line discounts (a percentage code discounts every line; a fixed amount is split
   over the lines in proportion to their value, the cent remainder on the first line);

@@ -139,7 +139,7 @@ def _select(timezone: str) -> str:
         "Fulfillment Status": "coalesce(o.fulfillment_status, 'unfulfilled')",
         "Accepts Marketing": "CASE WHEN o.accepts_marketing THEN 'yes' ELSE 'no' END",
         "Currency": "o.currency",
-        "Subtotal": "o.subtotal - o.discounts",
+        "Subtotal": "o.subtotal",
         "Shipping": "o.shipping",
         "Taxes": "o.taxes",
         "Total": "o.total",

@@ -155,7 +155,8 @@ class Chunk:
                     "status": c("o_status").astype(np.int8),
                     "unfulfilled": c("o_unfulfilled").astype(bool),
                     "cancelled_at": _ts(np.where(voided, c("o_cancelled"), np.datetime64("NaT"))),
-                    "subtotal": decimals(c("o_subtotal")),
+                    # canonical subtotal is after discounts (docs/schema.md, as Shopify's)
+                    "subtotal": decimals(c("o_subtotal") - c("o_discounts")),
                     "discounts": decimals(c("o_discounts")),
                     "shipping": decimals(c("o_shipping")),
                     "taxes": decimals(c("o_taxes")),
