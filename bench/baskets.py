@@ -98,6 +98,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skus", type=int, default=30_000)
     parser.add_argument("--min-support", type=int, default=10)
     parser.add_argument("--max-basket", type=int, default=20)
+    parser.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 500MB (it spills)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "warehouse.duckdb"
@@ -109,6 +110,9 @@ def main(argv: list[str]) -> int:
         child.start()
         child.join()
         with duckdb.connect(str(path), read_only=True) as con:
+            con.execute("SET enable_progress_bar = false")
+            if args.memory_limit:
+                con.execute(f"SET memory_limit = '{args.memory_limit}'")
             lines = con.sql("SELECT count(*) FROM order_lines").fetchone()[0]
             print(
                 f"built {args.orders:,} orders, {lines:,} lines, {args.skus:,} SKUs "
