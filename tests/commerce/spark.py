@@ -58,7 +58,7 @@ def load_into_spark(session, source: Path) -> None:  # type: ignore[no-untyped-d
 
 @pytest.fixture(scope="session")
 def spark_session() -> Iterator[object]:
-    pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed")
+    pytest.importorskip("pyspark", minversion="3.5", reason="PySpark>=3.5 is not installed")
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         pytest.skip("PySpark needs Java (set JAVA_HOME)")
     from pyspark.sql import SparkSession
@@ -74,7 +74,6 @@ def spark_session() -> Iterator[object]:
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()
     )
-    assert pyspark.__version__ >= "3.5"
     try:
         yield session
     finally:

@@ -32,7 +32,10 @@ def baskets_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_sales_shop(tmp_path_factory.mktemp("baskets") / "warehouse.duckdb")
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres", "pyspark"])
+@pytest.fixture(
+    scope="module",
+    params=["duckdb", "postgres", pytest.param("pyspark", marks=pytest.mark.slow)],
+)
 def con(request: pytest.FixtureRequest, baskets_file: Path) -> Iterator[BaseBackend]:
     with on_engine(request, request.param, baskets_file) as backend:
         yield backend

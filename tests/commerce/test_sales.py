@@ -24,7 +24,7 @@ from storeops.commerce.sales import (
 from tests.commerce.sales_data import build_sales_shop, on_engine
 from tests.commerce.spark import spark_session  # noqa: F401  (fixture used through on_engine)
 
-ENGINES = ["duckdb", "postgres", "pyspark"]
+ENGINES = ["duckdb", "postgres", pytest.param("pyspark", marks=pytest.mark.slow)]
 WEEK = Period(date(2025, 3, 1), date(2025, 3, 7))
 NEW_YEAR = Period(date(2024, 12, 28), date(2025, 1, 10))
 
