@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from storeops.cli.brief import build_brief, render_brief
 from storeops.cli.common import JsonOption, WorkspaceOption, actor, console, interactive, print_json
 from storeops.cli.workspace import prepare_stores
 from storeops.connectors.demo.generate import generate_demo, options_for
@@ -92,6 +93,8 @@ def demo_command(
         print_json(summary)
     else:
         print_summary(summary)
+        # The demo's main job ends with what a manager reads every morning.
+        render_brief(build_brief(settings, None, None), settings)
 
 
 def _workspace(workspace: Path | None, *, quiet: bool) -> Settings:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.markup import escape
 
-from storeops.cli import demo, imports, kpis, workspace
+from storeops.cli import (
+    aftersales,
+    anomalies,
+    baskets,
+    brief,
+    customers,
+    demo,
+    imports,
+    kpis,
+    promotions,
+    sales,
+    serve,
+    stock,
+    users,
+    workspace,
+)
 from storeops.cli.common import err_console
 from storeops.core.errors import UserError
 
@@ -24,25 +38,34 @@ app.command("import")(imports.import_command)
 app.command("imports")(imports.imports_command)
 app.command("quarantine")(imports.quarantine_command)
 app.command("kpis")(kpis.kpis_command)
+app.command("brief")(brief.brief_command)
+app.command("sales")(sales.sales_command)
+app.command("baskets")(baskets.baskets_command)
 app.command("demo")(demo.demo_command)
+app.command("promotions")(promotions.promotions_command)
+app.command("customers")(customers.customers_command)
+app.command("stock")(stock.stock_command)
+app.command("aftersales")(aftersales.aftersales_command)
+app.command("anomalies")(anomalies.anomalies_command)
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.token_app, name="token")
+app.command("serve")(serve.serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the command line and returns the exit status (tests call this in-process)."""
+    """Runs the command line and returns the exit status (tests call this in-process).
+
+    Typer reports usage errors itself (one message, status 2); errors a user causes deeper down
+    arrive as UserError and are printed here the same way.
+    """
     try:
-        code = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="storeops")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except UserError as exc:
         err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 130
-    return code if isinstance(code, int) else 0
+    return 0
 
 
 def run() -> None:
