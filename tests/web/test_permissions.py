@@ -1,18 +1,22 @@
 """Every route of the app × every role × anonymous, against the access the issue asks for.
 
 The expected access is written here from the issue, not read from permissions.py, and the
-route list must match app.routes exactly: a new route without an entry here fails the test.
+route list must match app.routes exactly: a new route without an entry fails the test. Each
+area's routes may live in a module `tests/web/expect_<area>.py` defining `ROUTES` (same shape).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+import pkgutil
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
 from storeops.web.app import routes_of
 from tests.web.conftest import ROLES
+from tests.web.expectations import PUBLIC, SIGNED_IN, Expect
 
 COMMERCE = {"sales", "stock", "aftersales", "promotions", "baskets", "customers", "imports"}
 IT = {"reliability", "incidents", "changes", "vendors", "budget"}
@@ -24,20 +28,6 @@ READ = {
     "viewer": ALL - {"users", "audit"},
 }
 WRITE = {"admin": ALL, "it": IT, "commerce": COMMERCE, "viewer": set()}
-
-PUBLIC = "public"
-SIGNED_IN = "signed in"
-
-
-@dataclass
-class Expect:
-    access: str  # PUBLIC, SIGNED_IN, or an area
-    write: bool = False
-    url: str = ""  # what to request (default: the route's path)
-    form: dict[str, str] = field(default_factory=dict)
-    ok: int = 200  # the status when allowed
-    signed_in_status: int | None = None  # when a signed-in user gets something else
-
 
 ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/"): Expect("overview", url="/?from=2025-03-01&to=2025-03-07"),
@@ -59,6 +49,9 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/static/vendor/plotly.min.js"): Expect(PUBLIC),
     ("MOUNT", "/static"): Expect(PUBLIC, url="/static/vendor/htmx.min.js"),
 }
+for _info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    if _info.name.startswith("expect_"):
+        ROUTES.update(importlib.import_module(f"tests.web.{_info.name}").ROUTES)
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
