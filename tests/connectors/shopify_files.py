@@ -74,7 +74,9 @@ def write_export(path: Path, rows: list[dict[str, str]], header: list[str] = HEA
     return path
 
 
-def write_big_export(path: Path, orders: int, *, lines_per_order: int = 3, price: str = "10.00") -> Path:
+def write_big_export(
+    path: Path, orders: int, *, lines_per_order: int = 3, price: str = "10.00"
+) -> Path:
     """A large, valid export written by DuckDB (fast), for atomicity and concurrency tests."""
     import duckdb
 
