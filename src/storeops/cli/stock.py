@@ -17,7 +17,6 @@ unknown).
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -40,53 +39,14 @@ from storeops.cli.common import (
 )
 from storeops.commerce.period import Period
 from storeops.commerce.stock import (
-    DEFAULT_LEAD_TIME_DAYS,
     DEFAULT_LOOKBACK_DAYS,
-    DEFAULT_SERVICE_LEVEL,
     StockRow,
-    at_risk,
-    by_cover,
+    StockView,
     stock_health,
+    stock_summary,
+    stock_view,
 )
 from storeops.core.errors import UserError
-
-
-def _money_sum(values: list[Decimal | None]) -> Decimal:
-    return sum((v for v in values if v is not None), Decimal(0))
-
-
-def totals(rows: list[StockRow]) -> dict[str, Any]:
-    dead = [r for r in rows if r.dead]
-    slow = [r for r in rows if r.slow]
-    return {
-        "skus": len(rows),
-        "on_hand": sum(max(r.on_hand, 0) for r in rows if r.on_hand is not None),
-        "stock_value": _money_sum([r.stock_value for r in rows]),
-        "stockout_days": sum(r.stockout_days or 0 for r in rows),
-        "lost_sales": _money_sum([r.lost_sales for r in rows]),
-        "at_risk": sum(1 for r in rows if at_risk(r, DEFAULT_LEAD_TIME_DAYS)),
-        "dead_skus": len(dead),
-        "dead_value": _money_sum([r.stock_value for r in dead]),
-        "slow_skus": len(slow),
-        "slow_value": _money_sum([r.stock_value for r in slow]),
-    }
-
-
-def abc_classes(rows: list[StockRow]) -> dict[str, Any]:
-    revenue = _money_sum([r.revenue for r in rows])
-    classes = {}
-    for name in "ABC":
-        members = [r for r in rows if r.abc == name]
-        value = _money_sum([r.revenue for r in members])
-        classes[name] = {
-            "skus": len(members),
-            "revenue": value,
-            "share": float(value / revenue) if revenue else None,
-        }
-    matrix = {
-        f"{a}{x}": sum(1 for r in rows if r.abc == a and r.xyz == x) for a in "ABC" for x in "XYZ"
-    }
-    return {"classes": classes, "matrix": matrix}
 
 
 def stock_command(
@@ -112,43 +72,24 @@ def stock_command(
         if start is None:
             period = Period(period.end - timedelta(days=DEFAULT_LOOKBACK_DAYS - 1), period.end)
         rows = stock_health(con, as_of=period.end, since=period.start)
-    view = "risk" if risk else "dead" if dead else "abc" if abc else "all"
-    shown = _view(rows, view)
+    view = (
+        StockView.risk
+        if risk
+        else StockView.dead
+        if dead
+        else StockView.abc
+        if abc
+        else StockView.all
+    )
     currency = settings.store.currency
-    data: dict[str, Any] = {
-        **period.as_json(),
-        "as_of": period.end,
-        "currency": currency,
-        "view": view,
-        "lookback_days": DEFAULT_LOOKBACK_DAYS,
-        "lead_time_days": DEFAULT_LEAD_TIME_DAYS,
-        "service_level": DEFAULT_SERVICE_LEVEL,
-        "totals": totals(rows),
-    }
-    if abc:
-        data.update(abc_classes(rows))
-    data["skus"] = [asdict(r) for r in shown[:limit]]
+    data = stock_summary(rows, period=period, view=view, currency=currency, limit=limit)
     if as_json:
         print_json(data)
         return
-    _print(data, shown[:limit], view, currency)
+    _print(data, stock_view(rows, view)[:limit], view, currency)
 
 
-def _view(rows: list[StockRow], view: str) -> list[StockRow]:
-    if view == "risk":
-        # stock_risks' list, from the rows already computed
-        return sorted((r for r in rows if at_risk(r, DEFAULT_LEAD_TIME_DAYS)), key=by_cover)
-    if view == "dead":
-        return sorted(
-            (r for r in rows if r.dead or r.slow),
-            key=lambda r: (not r.dead, -(r.stock_value or 0), r.sku),
-        )
-    if view == "abc":
-        return sorted(rows, key=lambda r: (r.abc, -r.revenue, r.sku))
-    return rows
-
-
-def _print(data: dict[str, Any], rows: list[StockRow], view: str, currency: str) -> None:
+def _print(data: dict[str, Any], rows: list[StockRow], view: StockView, currency: str) -> None:
     t = data["totals"]
     console.print(
         f"Stock as of {data['as_of']:%d %b %Y} (stock-outs since {data['from']}): "
@@ -159,7 +100,7 @@ def _print(data: dict[str, Any], rows: list[StockRow], view: str, currency: str)
         f"slow {fmt_count(t['slow_skus'])} ({fmt_money(t['slow_value'], currency)})",
         highlight=False,
     )
-    if view == "abc":
+    if view is StockView.abc:
         for name, c in data["classes"].items():
             console.print(
                 f"  {name}: {fmt_count(c['skus'])} SKUs, {fmt_money(c['revenue'], currency)} "

@@ -40,9 +40,10 @@ period; the demand window is the `lookback_days` days ending on `as_of`):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from statistics import NormalDist
 from typing import Any
 
@@ -50,6 +51,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from storeops.commerce.kpis import sale_orders
+from storeops.commerce.period import Period
 from storeops.core.errors import UserError
 from storeops.core.money import to_money
 
@@ -434,3 +436,91 @@ def at_risk(row: StockRow, lead_time_days: int) -> bool:
 def by_cover(row: StockRow) -> tuple[float, float, str]:
     """Fewest days of cover first, then the fastest sellers."""
     return (row.days_of_cover or 0.0, -(row.velocity or 0.0), row.sku)
+
+
+class StockView(StrEnum):
+    all = "all"  # every SKU by revenue
+    risk = "risk"  # will run out within the lead time, fewest days of cover first
+    dead = "dead"  # dead, then slow stock, by value tied up
+    abc = "abc"  # by ABC class, then revenue
+
+
+def stock_view(rows: list[StockRow], view: StockView) -> list[StockRow]:
+    """The rows a view lists, in its order (rows as stock_health gives them)."""
+    if view is StockView.risk:
+        # stock_risks' list, from the rows already computed
+        return sorted((r for r in rows if at_risk(r, DEFAULT_LEAD_TIME_DAYS)), key=by_cover)
+    if view is StockView.dead:
+        return sorted(
+            (r for r in rows if r.dead or r.slow),
+            key=lambda r: (not r.dead, -(r.stock_value or 0), r.sku),
+        )
+    if view is StockView.abc:
+        return sorted(rows, key=lambda r: (r.abc, -r.revenue, r.sku))
+    return rows
+
+
+def _money_sum(values: list[Decimal | None]) -> Decimal:
+    return sum((v for v in values if v is not None), Decimal(0))
+
+
+def stock_totals(rows: list[StockRow]) -> dict[str, Any]:
+    dead = [r for r in rows if r.dead]
+    slow = [r for r in rows if r.slow]
+    return {
+        "skus": len(rows),
+        "on_hand": sum(max(r.on_hand, 0) for r in rows if r.on_hand is not None),
+        "stock_value": _money_sum([r.stock_value for r in rows]),
+        "stockout_days": sum(r.stockout_days or 0 for r in rows),
+        "lost_sales": _money_sum([r.lost_sales for r in rows]),
+        "at_risk": sum(1 for r in rows if at_risk(r, DEFAULT_LEAD_TIME_DAYS)),
+        "dead_skus": len(dead),
+        "dead_value": _money_sum([r.stock_value for r in dead]),
+        "slow_skus": len(slow),
+        "slow_value": _money_sum([r.stock_value for r in slow]),
+    }
+
+
+def abc_classes(rows: list[StockRow]) -> dict[str, Any]:
+    """Per ABC class: SKUs, revenue and its share; and the ABC × XYZ matrix of SKU counts."""
+    revenue = _money_sum([r.revenue for r in rows])
+    classes = {}
+    for name in "ABC":
+        members = [r for r in rows if r.abc == name]
+        value = _money_sum([r.revenue for r in members])
+        classes[name] = {
+            "skus": len(members),
+            "revenue": value,
+            "share": float(value / revenue) if revenue else None,
+        }
+    matrix = {
+        f"{a}{x}": sum(1 for r in rows if r.abc == a and r.xyz == x) for a in "ABC" for x in "XYZ"
+    }
+    return {"classes": classes, "matrix": matrix}
+
+
+def stock_summary(
+    rows: list[StockRow],
+    *,
+    period: Period,
+    view: StockView,
+    currency: str,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """What `storeops stock --json` and GET /api/v1/stock answer, before JSON encoding (money
+    Decimal, days as dates): the totals of all `rows` (stock_health's, with the default
+    parameters) and the view's SKUs, cut to `limit`. Keys: storeops.cli.stock's docstring."""
+    data: dict[str, Any] = {
+        **period.as_json(),
+        "as_of": period.end,
+        "currency": currency,
+        "view": view.value,
+        "lookback_days": DEFAULT_LOOKBACK_DAYS,
+        "lead_time_days": DEFAULT_LEAD_TIME_DAYS,
+        "service_level": DEFAULT_SERVICE_LEVEL,
+        "totals": stock_totals(rows),
+    }
+    if view is StockView.abc:
+        data.update(abc_classes(rows))
+    data["skus"] = [asdict(r) for r in stock_view(rows, view)[:limit]]
+    return data
