@@ -8,6 +8,9 @@ import sys
 BENCHMARKS = {
     "import": "bench.imports",  # `import` is a keyword, so the module is imports.py
     "demo": "bench.demo",
+    "anomalies": "bench.anomalies_eval",
+    "commerce": "bench.commerce",
+    "baskets": "bench.baskets",
 }
 
 
