@@ -17,7 +17,6 @@ by_sku is sorted by refunded value, largest first, and cut to --limit.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
@@ -36,7 +35,7 @@ from storeops.cli.common import (
     print_json,
     warehouse_period,
 )
-from storeops.commerce.aftersales import alerts_from, returns_report, ticket_report
+from storeops.commerce.aftersales import aftersales_summary, returns_report, ticket_report
 
 
 def aftersales_command(
@@ -51,25 +50,8 @@ def aftersales_command(
         targets, zone = settings.aftersales, settings.store.timezone
         returns = returns_report(con, period)
         tickets = ticket_report(con, period, targets, timezone=zone)
-    alerts = alerts_from(returns, tickets, targets)
-    by_sku = sorted(returns.by_sku, key=lambda r: (-r.refunded, r.key))[:limit]
     currency = settings.store.currency
-    ticket_data = asdict(tickets)
-    ticket_data.pop("period")
-    data: dict[str, Any] = {
-        **period.as_json(),
-        "currency": currency,
-        "targets": targets.model_dump(),
-        "returns": {
-            "totals": returns.totals,
-            "by_sku": [asdict(r) for r in by_sku],
-            "by_category": [asdict(r) for r in returns.by_category],
-            "by_reason": returns.by_reason,
-            "standouts": [asdict(s) for s in returns.standouts],
-        },
-        "tickets": ticket_data,
-        "alerts": alerts,
-    }
+    data = aftersales_summary(returns, tickets, targets, currency=currency, limit=limit)
     if as_json:
         print_json(data)
         return

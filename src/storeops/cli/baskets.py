@@ -12,7 +12,6 @@ Definitions: storeops.commerce.baskets.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -30,7 +29,7 @@ from storeops.cli.common import (
     print_json,
     warehouse_period,
 )
-from storeops.commerce.baskets import bought_together
+from storeops.commerce.baskets import baskets_summary, bought_together
 
 MinSupportOption = Annotated[
     int,
@@ -62,9 +61,7 @@ def baskets_command(
             con, period=period, min_support=min_support, max_basket=max_basket, top=top
         )
     if as_json:
-        data = asdict(report)
-        del data["period"]
-        print_json({**period.as_json(), **data})
+        print_json(baskets_summary(report))
         return
     title = (
         f"{settings.store.name}: bought together, {period.start:%d %b %Y} – {period.end:%d %b %Y}"

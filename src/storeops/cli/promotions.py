@@ -18,7 +18,7 @@ status is "no_baseline"). The method is in storeops.commerce.promotions.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich import box
@@ -35,21 +35,11 @@ from storeops.cli.common import (
     print_json,
     warehouse_period,
 )
-from storeops.commerce.promotions import Estimator, PromotionReport, promotion_report
+from storeops.commerce.promotions import Estimator, promotion_report, promotions_summary
 
 
 def _amount(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
-
-
-def report_json(report: PromotionReport, currency: str) -> dict[str, Any]:
-    return {
-        **report.period.as_json(),
-        "currency": currency,
-        "method": report.method,
-        "codes": report.codes,
-        "campaigns": report.campaigns,
-    }
 
 
 def promotions_command(
@@ -79,7 +69,7 @@ def promotions_command(
         )
     currency = settings.store.currency
     if as_json:
-        print_json(report_json(report, currency))
+        print_json(promotions_summary(report, currency))
         return
     title = (
         f"{settings.store.name}: campaigns {period.start:%d %b %Y} – {period.end:%d %b %Y}"

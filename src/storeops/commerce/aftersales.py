@@ -38,7 +38,7 @@ Tickets (`ticket_report`) are read as of the end of the period's last day in the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -572,3 +572,33 @@ def alerts_from(
             }
         )
     return alerts
+
+
+def aftersales_summary(
+    returns: ReturnsReport,
+    tickets: TicketReport,
+    targets: AftersalesSettings,
+    *,
+    currency: str,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """What `storeops aftersales --json` and GET /api/v1/aftersales answer, before JSON encoding
+    (money Decimal): by_sku sorted by refunded value, largest first, cut to `limit`.
+    Keys: storeops.cli.aftersales' docstring."""
+    by_sku = sorted(returns.by_sku, key=lambda r: (-r.refunded, r.key))[:limit]
+    ticket_data = asdict(tickets)
+    ticket_data.pop("period")
+    return {
+        **returns.period.as_json(),
+        "currency": currency,
+        "targets": targets.model_dump(),
+        "returns": {
+            "totals": returns.totals,
+            "by_sku": [asdict(r) for r in by_sku],
+            "by_category": [asdict(r) for r in returns.by_category],
+            "by_reason": returns.by_reason,
+            "standouts": [asdict(s) for s in returns.standouts],
+        },
+        "tickets": ticket_data,
+        "alerts": alerts_from(returns, tickets, targets),
+    }

@@ -16,7 +16,7 @@ confidence(a→b) = pair orders / orders with a; lift = confidence(a→b) / supp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import ibis
@@ -168,3 +168,11 @@ def _pair(row: dict[str, Any], analysed: int, names: dict[str, str]) -> dict[str
         "confidence_b_a": together / with_b,
         "lift": together * analysed / (with_a * with_b),
     }
+
+
+def baskets_summary(report: BasketReport) -> dict[str, Any]:
+    """What `storeops baskets --json` and GET /api/v1/baskets answer: the report with its period
+    as from/to. Keys: storeops.cli.baskets' docstring."""
+    data = asdict(report)
+    del data["period"]
+    return {**report.period.as_json(), **data}

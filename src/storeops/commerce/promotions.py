@@ -476,3 +476,15 @@ def _evaluate(
             "days": after_days,
         },
     }
+
+
+def promotions_summary(report: PromotionReport, currency: str) -> dict[str, Any]:
+    """What `storeops promotions --json` and GET /api/v1/promotions answer, before JSON encoding
+    (money Decimal, days as dates). Keys: storeops.cli.promotions' docstring."""
+    return {
+        **report.period.as_json(),
+        "currency": currency,
+        "method": report.method,
+        "codes": report.codes,
+        "campaigns": report.campaigns,
+    }
