@@ -20,9 +20,8 @@ from storeops.cli.common import (
     print_json,
     settings_for,
 )
-from storeops.connectors.registry import KINDS, context_for, import_files
+from storeops.connectors.registry import KINDS, context_for, import_files, record_imports
 from storeops.core.errors import UserError
-from storeops.db.audit import record_change
 from storeops.db.engine import engine_for, session_factory
 from storeops.warehouse.connection import read_connection
 from storeops.warehouse.importlog import count_quarantine, list_imports, list_quarantine
@@ -92,14 +91,7 @@ def _audit(settings, kind: str, results: list[ImportResult]) -> None:  # type: i
     engine = engine_for(settings)
     try:
         with session_factory(engine).begin() as session:
-            for result in results:
-                record_change(
-                    session,
-                    actor=actor(),
-                    action="warehouse.import",
-                    target=f"{kind}:{result.file}",
-                    after={k: v for k, v in result.as_json().items() if k != "quarantined_orders"},
-                )
+            record_imports(session, actor=actor(), kind=kind, results=results)
     finally:
         engine.dispose()
 

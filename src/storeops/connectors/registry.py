@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from sqlalchemy.orm import Session
 
 from storeops.connectors.base import StageContext, check_file
 from storeops.core.errors import UserError
 from storeops.core.settings import Settings
+from storeops.db.audit import record_change
 from storeops.warehouse.connection import attached_for_write
 from storeops.warehouse.loading import ImportResult, StagedFile, load_staged
 
@@ -98,3 +100,16 @@ def import_files(
         finally:
             con.close()
     return results
+
+
+def record_imports(session: Session, *, actor: str, kind: str, results: list[ImportResult]) -> None:
+    """One `warehouse.import` audit entry per imported file, with its counts (the CLI and the web
+    app record imports alike; the list of quarantined orders stays in the warehouse)."""
+    for result in results:
+        record_change(
+            session,
+            actor=actor,
+            action="warehouse.import",
+            target=f"{kind}:{result.file}",
+            after={k: v for k, v in result.as_json().items() if k != "quarantined_orders"},
+        )
