@@ -1,0 +1,43 @@
+"""GET /api/v1/aftersales: the same JSON as `storeops aftersales --json`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from storeops.commerce.aftersales import aftersales_summary, returns_report, ticket_report
+from storeops.db.users import User
+from storeops.web.deps import SettingsDep, Warehouse, require
+from storeops.web.jsonout import jsonable
+from storeops.web.params import FromQuery, ToQuery, api_period
+
+router = APIRouter(tags=["aftersales"])
+
+
+@router.get("/aftersales")
+def get_aftersales(
+    user: Annotated[User, Depends(require("aftersales"))],
+    con: Warehouse,
+    settings: SettingsDep,
+    start: FromQuery = None,
+    end: ToQuery = None,
+    limit: Annotated[int, Query(ge=1, description="SKUs to list in returns.by_sku.")] = 20,
+) -> dict[str, Any]:
+    """Returns and refunds of the period's orders (by SKU, category and reason, stand-out
+    SKUs) and support tickets against the SLA targets of [aftersales] in storeops.toml.
+
+    Without `from`/`to`, the first/last day with orders. Keys: from, to, currency, targets,
+    returns{totals, by_sku (largest refunds first, cut to `limit`), by_category, by_reason,
+    standouts}, tickets{backlog, backlog_start, opened, answered, resolved,
+    first_response_hours, resolution_hours, first_response_sla, resolution_sla, satisfaction,
+    by_category}, alerts. Money as "12.50" strings, rates floats, null when not computable.
+    """
+    period = api_period(con, start, end)
+    targets = settings.aftersales
+    returns = returns_report(con, period)
+    tickets = ticket_report(con, period, targets, timezone=settings.store.timezone)
+    data = aftersales_summary(
+        returns, tickets, targets, currency=settings.store.currency, limit=limit
+    )
+    return jsonable(data)

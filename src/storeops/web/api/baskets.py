@@ -1,0 +1,43 @@
+"""GET /api/v1/baskets: the same JSON as `storeops baskets --json`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from storeops.commerce.baskets import baskets_summary, bought_together
+from storeops.db.users import User
+from storeops.web.deps import Warehouse, require
+from storeops.web.jsonout import jsonable
+from storeops.web.pages.baskets import MaxBasketQuery, MinSupportQuery, TopQuery
+from storeops.web.params import FromQuery, ToQuery, api_period
+
+router = APIRouter(tags=["baskets"])
+
+
+@router.get("/baskets")
+def get_baskets(
+    user: Annotated[User, Depends(require("baskets"))],
+    con: Warehouse,
+    start: FromQuery = None,
+    end: ToQuery = None,
+    min_support: MinSupportQuery = 10,
+    max_basket: MaxBasketQuery = 20,
+    top: TopQuery = 20,
+) -> dict[str, Any]:
+    """Products bought together: the `top` SKU pairs by lift among those bought together in at
+    least `min_support` sale orders, orders with more than `max_basket` SKUs left out.
+
+    Without `from`/`to`, the first/last day with orders. Keys: from, to, min_support,
+    max_basket, orders, orders_excluded, skus, skus_kept, pairs[{sku_a, name_a, sku_b, name_b,
+    orders, orders_a, orders_b, support, confidence_a_b, confidence_b_a, lift}]; rates floats.
+    """
+    report = bought_together(
+        con,
+        period=api_period(con, start, end),
+        min_support=min_support,
+        max_basket=max_basket,
+        top=top,
+    )
+    return jsonable(baskets_summary(report))
