@@ -98,9 +98,15 @@ def _bucket_text(start: date, grain: Grain) -> str:
 
 def _layout(**extra: Any) -> dict[str, Any]:
     return {
-        "margin": {"l": 56, "r": 16, "t": 8, "b": 40},
+        "margin": {"l": 56, "r": 16, "t": 32, "b": 40},
         "height": 320,
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 1.02,
+            "yanchor": "bottom",
+            "traceorder": "normal",
+        },
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         **extra,
@@ -196,8 +202,12 @@ def cohort_figure(cohorts: Cohorts) -> dict[str, Any]:
         ],
         "layout": _layout(
             height=max(260, 34 * len(rows) + 90),
-            margin={"l": 16, "r": 8, "t": 30, "b": 16},
-            xaxis={"side": "top", "title": {"text": "Months since the first order"}},
+            margin={"l": 16, "r": 8, "t": 64, "b": 16},
+            xaxis={
+                "side": "top",
+                "type": "category",
+                "title": {"text": "Months since the first order", "standoff": 8},
+            },
             yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
         ),
     }
@@ -261,6 +271,7 @@ def customers_page(
         "period": period,
         "grain": grain,
         "columns": SEGMENT_COLUMNS,
+        "narrow_hidden": ("customer_share", "orders", "last_order_to"),  # phones: the essentials
         "per_page_choices": PER_PAGE_CHOICES,
         "url": lambda **changes: url_with(request, **changes),
         "csv_url": lambda table: url_with(request, "/customers.csv", table=table, page=None),

@@ -28,6 +28,7 @@ from storeops.commerce.sales import (
     Breakdown,
     Dimension,
     Grain,
+    bucket_start,
     sales_by,
     sales_report,
     sales_series,
@@ -209,7 +210,8 @@ def series_figure(
     previous_label: str,
 ) -> dict[str, Any]:
     """Net sales per bucket (bars), the comparison's bucket i drawn over bucket i (a line)."""
-    x = [row["start"].isoformat() for row in series]
+    # Buckets at their calendar start (Monday, 1st), even when the period cuts one: even bars.
+    x = [bucket_start(row["start"], grain).isoformat() for row in series]
     hover = f"%{{customdata}}<br>%{{y:,.2f}} {currency}<extra></extra>"
     data: list[dict[str, Any]] = [
         {
@@ -237,20 +239,19 @@ def series_figure(
                 "hovertemplate": hover,
             }
         )
-    period = {Grain.day: 86_400_000, Grain.week: 7 * 86_400_000}
     xaxis: dict[str, Any] = {"type": "date"}
-    if grain in period and len(x) <= 31:
-        xaxis["dtick"] = period[grain]
+    if grain is Grain.week and len(x) <= 16:  # one tick per week, not Plotly's own days
+        xaxis["dtick"] = 7 * 86_400_000
     if grain is Grain.month:
         xaxis |= {"dtick": "M1", "tickformat": "%b %Y"}
     return {
         "data": data,
         "layout": {
-            "margin": {"l": 56, "r": 16, "t": 8, "b": 40},
+            "margin": {"l": 56, "r": 16, "t": 32, "b": 40},
             "height": 320,
             "hovermode": "x unified",
             "bargap": 0.25,
-            "legend": {"orientation": "h", "y": -0.2},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
             "yaxis": {"tickformat": ",.0f", "ticksuffix": f" {currency}", "automargin": True},
             "xaxis": xaxis | {"automargin": True},
             "paper_bgcolor": "rgba(0,0,0,0)",
@@ -299,7 +300,10 @@ def sales_page(
         "compare_labels": COMPARE_LABELS,
         "dimension_labels": DIMENSION_LABELS,
         "none_label": NONE_LABELS[by],
-        "metrics": METRICS,
+        # Average order value is not defined per product or category.
+        "metrics": [
+            m for m in METRICS if m[0] != "average_order_value" or by not in LINE_DIMENSIONS
+        ],
         "per_page_choices": PER_PAGE_CHOICES,
         "url": lambda **changes: url_with(request, **changes),
         "csv_url": lambda table: url_with(request, "/sales.csv", table=table, page=None),
@@ -393,6 +397,8 @@ def sales_csv(
                 )
     else:
         product_columns = table is CsvTable.top or by is Dimension.product
+        if product_columns or by in LINE_DIMENSIONS:  # as on the page: no AOV per line key
+            metrics.remove("average_order_value")
         key = "sku" if product_columns else by.value.replace("-", "_")
         writer.writerow([key, *(["name"] if product_columns else []), *metrics])
         if period is not None:
