@@ -189,7 +189,7 @@ def trend(name: str, change: Decimal | int | None) -> str:
 
 def _changes(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Absolute and relative change of each card (relative None when the base is 0 or None)."""
-    changes = {}
+    changes: dict[str, dict[str, Any]] = {}
     for name in CARDS:
         now, before = current[name], previous[name]
         if now is None or before is None:
