@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from storeops.commerce.kpis import kpi_report, kpi_report_json
 from storeops.commerce.period import Compare
 from storeops.db.users import User
-from storeops.web.deps import SettingsDep, Warehouse, require
+from storeops.web.cache import CachedWarehouse
+from storeops.web.deps import SettingsDep, require
 from storeops.web.params import CompareQuery, FromQuery, ToQuery, api_period
 
 router = APIRouter(tags=["kpis"])
@@ -18,7 +19,7 @@ router = APIRouter(tags=["kpis"])
 @router.get("/kpis")
 def get_kpis(
     user: Annotated[User, Depends(require("overview"))],
-    con: Warehouse,
+    reads: CachedWarehouse,
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
@@ -31,6 +32,6 @@ def get_kpis(
     relative}}. Money is a string with two decimals, counts integers, rates floats, null when
     not computable.
     """
-    return kpi_report_json(
-        kpi_report(con, api_period(con, start, end), compare), settings.store.currency
-    )
+    period = reads.get(("api_period", start, end), lambda con: api_period(con, start, end))
+    report = reads.get(("kpis", period, compare), lambda con: kpi_report(con, period, compare))
+    return kpi_report_json(report, settings.store.currency)

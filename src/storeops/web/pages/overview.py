@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from storeops.commerce.kpis import COUNT_KPIS, MONEY_KPIS, KpiReport, kpi_report, kpi_report_json
-from storeops.commerce.period import Compare
+from storeops.commerce.period import Compare, Period
 from storeops.db.users import User
+from storeops.web.cache import CachedWarehouse
 from storeops.web.charts import daily_net_sales, net_sales_figure
-from storeops.web.deps import SettingsDep, Warehouse, require
+from storeops.web.deps import SettingsDep, require
 from storeops.web.params import CompareQuery, FromQuery, ToQuery, page_period
 from storeops.web.rendering import render
 
@@ -70,17 +73,21 @@ def trend(name: str, report: KpiReport) -> str:
     return "good" if good else "bad"
 
 
+def daily(reads: CachedWarehouse, period: Period) -> list[tuple[date, Decimal]]:
+    return reads.get(("daily_net_sales", period), lambda con: daily_net_sales(con, period))
+
+
 @router.get("/")
 def overview(
     request: Request,
     user: Reader,
-    con: Warehouse,
+    reads: CachedWarehouse,
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
     compare: CompareQuery = Compare.previous,
 ) -> Response:
-    period = page_period(con, start, end)
+    period = reads.get(("page_period", start, end), lambda con: page_period(con, start, end))
     context: dict[str, Any] = {
         "period": period,
         "compare": compare,
@@ -90,14 +97,14 @@ def overview(
         "kind": kind,
     }
     if period is not None:
-        report = kpi_report(con, period, compare)
+        report = reads.get(("kpis", period, compare), lambda con: kpi_report(con, period, compare))
         previous = report.previous_period
         context |= {
             "report": report,
             "trend": lambda name: trend(name, report),
             "figure": net_sales_figure(
-                daily_net_sales(con, period),
-                daily_net_sales(con, previous) if previous else None,
+                daily(reads, period),
+                daily(reads, previous) if previous else None,
                 currency=settings.store.currency,
                 previous_label=COMPARE_LABELS[compare].capitalize(),
             ),
@@ -108,21 +115,22 @@ def overview(
 @router.get("/kpis.csv")
 def kpis_csv(
     user: Reader,
-    con: Warehouse,
+    reads: CachedWarehouse,
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
     compare: CompareQuery = Compare.previous,
 ) -> Response:
     """The Overview's KPIs as CSV: money with two decimals, rates as fractions, blank = none."""
-    period = page_period(con, start, end)
+    period = reads.get(("page_period", start, end), lambda con: page_period(con, start, end))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
         ["kpi", "label", "from", "to", "value", "previous", "change", "change_relative"]
     )
     if period is not None:
-        data = kpi_report_json(kpi_report(con, period, compare), settings.store.currency)
+        report = reads.get(("kpis", period, compare), lambda con: kpi_report(con, period, compare))
+        data = kpi_report_json(report, settings.store.currency)
         previous = data.get("previous", {}).get("kpis", {})
         for name, label in LABELS.items():
             change = data.get("change", {}).get(name, {})
