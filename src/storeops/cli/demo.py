@@ -15,6 +15,8 @@ from rich.table import Table
 
 from storeops.cli.brief import build_brief, render_brief
 from storeops.cli.common import JsonOption, WorkspaceOption, actor, console, interactive, print_json
+from storeops.cli.serve import serve_command
+from storeops.cli.users import state_db
 from storeops.cli.workspace import prepare_stores
 from storeops.connectors.demo.generate import generate_demo, options_for
 from storeops.connectors.demo.shopify_export import export_orders
@@ -27,9 +29,12 @@ from storeops.core.settings import (
     resolve_workspace,
     write_default_settings,
 )
+from storeops.db import users
 from storeops.db.audit import record_change
 from storeops.db.engine import engine_for, session_factory
 from storeops.warehouse.connection import read_connection
+
+DEMO_ADMIN = "admin@demo.example"
 
 
 class Scale(StrEnum):
@@ -56,6 +61,11 @@ def demo_command(
     export_shopify: Annotated[
         Path | None, typer.Option(help="Also write the orders as a Shopify orders CSV export here.")
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Then serve the web app, with a demo admin to sign in as."),
+    ] = False,
+    port: Annotated[int, typer.Option(help="With --serve: the port.", min=0, max=65535)] = 8000,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -95,6 +105,23 @@ def demo_command(
         print_summary(summary)
         # The demo's main job ends with what a manager reads every morning.
         render_brief(build_brief(settings, None, None), settings)
+    if serve:
+        _sign_in_help(settings.workspace, port)
+        serve_command(port=port, workspace=settings.workspace)
+
+
+def _sign_in_help(workspace: Path, port: int) -> None:
+    """Creates the demo admin (or keeps the one made before) and prints how to sign in."""
+    password = None
+    with state_db(workspace) as session:
+        if users.get_user(session, DEMO_ADMIN) is None:
+            _, password = users.create_user(session, email=DEMO_ADMIN, role="admin", actor=actor())
+    console.print(f"Web app: http://127.0.0.1:{port}/", highlight=False)
+    console.print(f"Sign in as: {DEMO_ADMIN}", highlight=False)
+    if password:
+        console.print(f"One-time password (shown once): {password}", highlight=False)
+    else:
+        console.print("Password: the one printed when this user was created", highlight=False)
 
 
 def _workspace(workspace: Path | None, *, quiet: bool) -> Settings:
