@@ -33,7 +33,7 @@ from storeops.cli.common import (
     print_json,
     warehouse_period,
 )
-from storeops.commerce.sales import Dimension, Grain, SalesReport, sales_report
+from storeops.commerce.sales import Dimension, Grain, sales_report, sales_report_json
 
 GrainOption = Annotated[
     Grain | None,
@@ -56,26 +56,6 @@ COLUMNS = (
     ("net_sales", "net"),
     ("average_order_value", "AOV"),
 )
-
-
-def report_json(report: SalesReport, currency: str) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        **report.period.as_json(),
-        "currency": currency,
-        "grain": report.grain.value,
-        "by": report.breakdown.by.value if report.breakdown else None,
-        "totals": report.totals,
-        "series": report.series,
-    }
-    if report.breakdown is not None:
-        breakdown = report.breakdown
-        data["breakdown"] = {
-            "keys": breakdown.keys,
-            "returns_attributed": breakdown.returns_attributed,
-            "unattributed": breakdown.unattributed,
-            "rows": breakdown.rows,
-        }
-    return data
 
 
 def _metric_cells(row: dict[str, Any]) -> list[str]:
@@ -117,7 +97,7 @@ def sales_command(
         )
     currency = settings.store.currency
     if as_json:
-        print_json(report_json(report, currency))
+        print_json(sales_report_json(report, currency))
         return
     heading = f"{settings.store.name}: {period.start:%d %b %Y} – {period.end:%d %b %Y} ({currency})"
     if report.breakdown is None:

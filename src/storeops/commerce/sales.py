@@ -434,3 +434,24 @@ def sales_report(
             con, period=period, by=by, top=top, grain=grain if series_by_key else None
         )
     return report
+
+
+def sales_report_json(report: SalesReport, currency: str) -> dict[str, Any]:
+    """The report's JSON shape, shared by `storeops sales --json` and GET /api/v1/sales."""
+    data: dict[str, Any] = {
+        **report.period.as_json(),
+        "currency": currency,
+        "grain": report.grain.value,
+        "by": report.breakdown.by.value if report.breakdown else None,
+        "totals": report.totals,
+        "series": report.series,
+    }
+    if report.breakdown is not None:
+        breakdown = report.breakdown
+        data["breakdown"] = {
+            "keys": breakdown.keys,
+            "returns_attributed": breakdown.returns_attributed,
+            "unattributed": breakdown.unattributed,
+            "rows": breakdown.rows,
+        }
+    return data

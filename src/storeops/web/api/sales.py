@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from storeops.commerce.sales import Dimension, Grain, SalesReport, sales_report
+from storeops.commerce.sales import Dimension, Grain, SalesReport, sales_report, sales_report_json
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
 from storeops.web.jsonout import jsonable
@@ -21,24 +21,8 @@ router = APIRouter(tags=["sales"])
 
 
 def sales_json(report: SalesReport, currency: str) -> dict[str, Any]:
-    """The report in `storeops sales --json`'s shape (tests hold the two equal)."""
-    data: dict[str, Any] = {
-        **report.period.as_json(),
-        "currency": currency,
-        "grain": report.grain.value,
-        "by": report.breakdown.by.value if report.breakdown else None,
-        "totals": report.totals,
-        "series": report.series,
-    }
-    if report.breakdown is not None:
-        breakdown = report.breakdown
-        data["breakdown"] = {
-            "keys": breakdown.keys,
-            "returns_attributed": breakdown.returns_attributed,
-            "unattributed": breakdown.unattributed,
-            "rows": breakdown.rows,
-        }
-    return jsonable(data)
+    """The report in `storeops sales --json`'s shape."""
+    return jsonable(sales_report_json(report, currency))
 
 
 @router.get("/sales")
