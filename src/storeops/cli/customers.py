@@ -16,7 +16,6 @@ Definitions are in storeops.commerce.customers.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
@@ -35,7 +34,7 @@ from storeops.cli.common import (
     print_json,
     warehouse_period,
 )
-from storeops.commerce.customers import Grain, cohort_retention, new_vs_returning, rfm_segments
+from storeops.commerce.customers import Grain, customers_summary
 
 
 def customers_command(
@@ -51,16 +50,10 @@ def customers_command(
     as_json: JsonOption = False,
 ) -> None:
     """Customers: new against returning over time, monthly cohorts, RFM segments."""
-    every = not (cohorts or rfm or new_returning)
-    data: dict[str, Any] = {}
+    asked = (("cohorts", cohorts), ("rfm", rfm), ("new_vs_returning", new_returning))
+    views = {name for name, on in asked if on}
     with warehouse_period(workspace, start, end) as (settings, con, period):
-        if every or new_returning:
-            buckets = new_vs_returning(con, period=period, grain=grain)
-            data["new_vs_returning"] = {"grain": grain.value, "buckets": buckets}
-        if every or cohorts:
-            data["cohorts"] = asdict(cohort_retention(con, period=period))
-        if every or rfm:
-            data["rfm"] = rfm_segments(con, period=period)
+        data = customers_summary(con, period=period, views=views, grain=grain)
     currency = settings.store.currency
     if as_json:
         print_json({**period.as_json(), "currency": currency, **data})

@@ -32,7 +32,7 @@ values share a score (one-order customers all get F = 1). Segments follow the co
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -353,3 +353,24 @@ def rfm_segments(con: BaseBackend, *, period: Period) -> dict[str, Any]:
         "guest_orders": int(guest["orders"] or 0),
         "guest_revenue": _money(guest["revenue"]),
     }
+
+
+def customers_summary(
+    con: BaseBackend,
+    *,
+    period: Period,
+    views: set[str],
+    grain: Grain,
+) -> dict[str, Any]:
+    """The views asked for ("new_vs_returning", "cohorts", "rfm"; all when empty), in the JSON
+    shape shared by `storeops customers --json` and GET /api/v1/customers (without the header)."""
+    every = not views
+    data: dict[str, Any] = {}
+    if every or "new_vs_returning" in views:
+        buckets = new_vs_returning(con, period=period, grain=grain)
+        data["new_vs_returning"] = {"grain": grain.value, "buckets": buckets}
+    if every or "cohorts" in views:
+        data["cohorts"] = asdict(cohort_retention(con, period=period))
+    if every or "rfm" in views:
+        data["rfm"] = rfm_segments(con, period=period)
+    return data

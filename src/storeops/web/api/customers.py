@@ -7,12 +7,11 @@ rfm {as_of, customers, revenue, guest_orders, guest_revenue, segments}.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from storeops.commerce.customers import Grain, cohort_retention, new_vs_returning, rfm_segments
+from storeops.commerce.customers import Grain, customers_summary
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
 from storeops.web.jsonout import jsonable
@@ -41,13 +40,10 @@ def get_customers(
     rates floats, days ISO dates; retention months not yet seen are null.
     """
     period = api_period(con, start, end)
-    every = not (cohorts or rfm or new_returning)
-    data: dict[str, Any] = {**period.as_json(), "currency": settings.store.currency}
-    if every or new_returning:
-        buckets = new_vs_returning(con, period=period, grain=grain)
-        data["new_vs_returning"] = {"grain": grain.value, "buckets": buckets}
-    if every or cohorts:
-        data["cohorts"] = asdict(cohort_retention(con, period=period))
-    if every or rfm:
-        data["rfm"] = rfm_segments(con, period=period)
-    return jsonable(data)
+    views = {
+        name
+        for name, on in (("cohorts", cohorts), ("rfm", rfm), ("new_vs_returning", new_returning))
+        if on
+    }
+    data = customers_summary(con, period=period, views=views, grain=grain)
+    return jsonable({**period.as_json(), "currency": settings.store.currency, **data})
