@@ -21,9 +21,12 @@ import csv
 import io
 
 import pytest
+from fastapi.testclient import TestClient
 
 from storeops.core.settings import Settings
+from storeops.web.app import create_app
 from tests.commerce.stock_data import stock_rows, write_rows
+from tests.web.conftest import add_users, email_of, sign_in
 
 PERIOD = "from=2025-03-15&to=2025-03-28"
 
@@ -177,3 +180,14 @@ def test_api_limit_is_validated(client, tokens) -> None:  # type: ignore[no-unty
         "/api/v1/stock?limit=0", headers={"Authorization": f"Bearer {tokens['viewer']}"}
     )
     assert answer.status_code == 422
+
+
+@pytest.mark.parametrize("area", ["stock", "aftersales", "promotions", "baskets"])
+def test_pages_without_orders_say_how_to_get_some(workspace, area) -> None:  # type: ignore[no-untyped-def]
+    add_users(workspace)
+    with TestClient(create_app(workspace), follow_redirects=False) as client:
+        sign_in(client, email_of("viewer"))
+        page = client.get(f"/{area}")
+        assert page.status_code == 200 and "No orders yet" in page.text
+        download = client.get(f"/{area}.csv")
+        assert download.status_code == 200 and len(download.text.splitlines()) == 1  # header
