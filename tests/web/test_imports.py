@@ -12,11 +12,13 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from storeops.db.engine import engine_for, session_factory
+from storeops.web.cache import ReadCache
 from storeops.web.queries import recent_changes
 from tests.web.conftest import email_of
 
@@ -262,3 +264,23 @@ def test_results_of_a_just_written_warehouse_are_not_kept(
         assert client.get(WEEK_API, headers=bearer).status_code == 200
     assert app.state.read_cache.hits == 0
     assert json.loads(client.get(WEEK_API, headers=bearer).text)["kpis"]["net_sales"] == "75.00"
+
+
+def test_concurrent_requests_for_a_cold_key_read_the_warehouse_once() -> None:
+    cache = ReadCache()
+    version = ((1, 100, 0), None)  # files last written in 1970: settled
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        time.sleep(0.2)
+        return 42
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: cache.get(version, "kpis", compute), range(8)))
+    assert answers == [42] * 8 and len(calls) == 1
+    # Another version: nothing kept from the old one is served.
+    assert cache.get(((1, 200, 0), None), "kpis", lambda: 7) == 7
+    assert (
+        cache.get(version, "other", lambda: 1) == 1 and cache.get(version, "kpis", lambda: 9) == 9
+    )
