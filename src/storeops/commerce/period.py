@@ -11,6 +11,11 @@ from ibis.backends import BaseBackend
 
 from storeops.core.errors import UserError
 
+# The days a shop's data can have. Outside them, comparison periods would overflow Python's
+# calendar, and a daily series would have millions of buckets.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+
 
 class Compare(StrEnum):
     previous = "previous"  # the same number of days just before
@@ -28,6 +33,9 @@ class Period:
     def __post_init__(self) -> None:
         if self.start > self.end:
             raise UserError(f"--from {self.start} is after --to {self.end}")
+        for name, day in (("--from", self.start), ("--to", self.end)):
+            if not FIRST_DAY <= day <= LAST_DAY:
+                raise UserError(f"{name} {day} is outside {FIRST_DAY}..{LAST_DAY}")
 
     @property
     def days(self) -> int:

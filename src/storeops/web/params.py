@@ -8,14 +8,32 @@ from typing import Annotated
 from fastapi import HTTPException, Query
 from ibis.backends import BaseBackend
 
-from storeops.commerce.period import Compare, Period, data_period, resolve_period
+from storeops.commerce.period import (
+    FIRST_DAY,
+    LAST_DAY,
+    Compare,
+    Period,
+    data_period,
+    resolve_period,
+)
 
 FromQuery = Annotated[
     date | None,
-    Query(alias="from", description="First store-local day, YYYY-MM-DD (default: see each route)."),
+    Query(
+        alias="from",
+        description="First store-local day, YYYY-MM-DD (default: see each route).",
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+    ),
 ]
 ToQuery = Annotated[
-    date | None, Query(alias="to", description="Last store-local day, included, YYYY-MM-DD.")
+    date | None,
+    Query(
+        alias="to",
+        description="Last store-local day, included, YYYY-MM-DD.",
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+    ),
 ]
 CompareQuery = Annotated[
     Compare,
