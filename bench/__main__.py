@@ -10,6 +10,7 @@ BENCHMARKS = {
     "demo": "bench.demo",
     "anomalies": "bench.anomalies_eval",
     "commerce": "bench.commerce",
+    "web": "bench.web",
     "baskets": "bench.baskets",
 }
 
