@@ -58,10 +58,3 @@ def test_all_data_when_no_bounds(shop) -> None:
     assert resolve_period(shop, date(2025, 3, 1), None) == Period(
         date(2025, 3, 1), date(2025, 3, 8)
     )
-
-
-def test_days_outside_any_shop_are_a_user_error() -> None:
-    from storeops.core.errors import UserError
-
-    with pytest.raises(UserError, match="outside 1900-01-01..2200-12-31"):
-        Period(date(1, 1, 5), date(1, 1, 9))

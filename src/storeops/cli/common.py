@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +17,7 @@ from ibis.backends import BaseBackend
 from rich.console import Console
 
 from storeops.commerce.period import Compare, Period, resolve_period
-from storeops.core.money import money_str
+from storeops.core.jsonout import jsonable
 from storeops.core.settings import Settings, load_settings, resolve_workspace
 from storeops.warehouse.engine import open_warehouse
 
@@ -60,21 +59,6 @@ err_console = Console(stderr=True)
 
 def settings_for(workspace: Path | None) -> Settings:
     return load_settings(resolve_workspace(workspace))
-
-
-def jsonable(value: Any) -> Any:
-    """Stable JSON: money (Decimal) as a string with two decimals, days as ISO dates, no NaN."""
-    if isinstance(value, Decimal):
-        return money_str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def print_json(data: Any) -> None:

@@ -20,28 +20,8 @@ from storeops.cli.common import (
     print_json,
     warehouse_period,
 )
-from storeops.commerce.kpis import COUNT_KPIS, MONEY_KPIS, kpi_report, kpi_report_json
+from storeops.commerce.kpis import COUNT_KPIS, KPI_LABELS, MONEY_KPIS, kpi_report, kpi_report_json
 from storeops.commerce.period import Compare
-
-LABELS = {
-    "net_sales": "Net sales",
-    "orders": "Orders",
-    "average_order_value": "Average order value",
-    "gross_sales": "Gross sales",
-    "discounts": "Discounts",
-    "returns": "Returns",
-    "shipping": "Shipping",
-    "taxes": "Taxes",
-    "total_sales": "Total sales",
-    "units_sold": "Units sold",
-    "customers": "Customers",
-    "new_customers": "New customers",
-    "returning_customer_rate": "Returning customer rate",
-    "sessions": "Sessions",
-    "conversion_rate": "Conversion rate",
-    "gross_profit": "Gross profit",
-    "gross_margin": "Gross margin",
-}
 
 
 def fmt_kpi(name: str, value: Any, currency: str) -> str:
@@ -90,7 +70,7 @@ def kpis_command(
             style="dim",
         )
         table.add_column("change", justify="right")
-    for name, label in LABELS.items():
+    for name, label in KPI_LABELS.items():
         row = [label, fmt_kpi(name, report.kpis[name], currency)]
         if report.previous is not None:
             row += [

@@ -38,6 +38,26 @@ COUNT_KPIS = (
     "returning_customers",
     "sessions",
 )
+# How people read each KPI, in the order reports show them.
+KPI_LABELS = {
+    "net_sales": "Net sales",
+    "orders": "Orders",
+    "average_order_value": "Average order value",
+    "conversion_rate": "Conversion rate",
+    "gross_sales": "Gross sales",
+    "discounts": "Discounts",
+    "returns": "Returns",
+    "shipping": "Shipping",
+    "taxes": "Taxes",
+    "total_sales": "Total sales",
+    "units_sold": "Units sold",
+    "customers": "Customers",
+    "new_customers": "New customers",
+    "returning_customer_rate": "Returning customer rate",
+    "sessions": "Sessions",
+    "gross_profit": "Gross profit",
+    "gross_margin": "Gross margin",
+}
 RATE_KPIS = ("returning_customer_rate", "conversion_rate", "gross_margin", "cost_coverage")
 
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from storeops.commerce.baskets import baskets_summary, bought_together
+from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.web.deps import Warehouse, require
-from storeops.web.jsonout import jsonable
 from storeops.web.pages.baskets import MaxBasketQuery, MinSupportQuery, TopQuery
 from storeops.web.params import FromQuery, ToQuery, api_period
 

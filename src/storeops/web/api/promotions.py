@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from storeops.commerce.promotions import Estimator, promotion_report, promotions_summary
+from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.jsonout import jsonable
 from storeops.web.pages.promotions import AfterDaysQuery, EstimatorQuery, WeeksQuery
 from storeops.web.params import FromQuery, ToQuery, api_period
 

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from storeops.commerce.sales import Dimension, Grain, SalesReport, sales_report, sales_report_json
+from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.jsonout import jsonable
 from storeops.web.params import FromQuery, ToQuery, api_period
 
 router = APIRouter(tags=["sales"])

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from storeops.commerce.stock import StockView, stock_health, stock_summary
 from storeops.core.errors import UserError
+from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.jsonout import jsonable
 from storeops.web.pages.stock import ViewQuery, stock_period
 from storeops.web.params import FromQuery, ToQuery
 

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from storeops.commerce.kpis import COUNT_KPIS, MONEY_KPIS, KpiReport, kpi_report, kpi_report_json
+from storeops.commerce.kpis import (
+    COUNT_KPIS,
+    KPI_LABELS,
+    MONEY_KPIS,
+    KpiReport,
+    kpi_report,
+    kpi_report_json,
+)
 from storeops.commerce.period import Compare, Period
 from storeops.db.users import User
 from storeops.web.cache import CachedWarehouse
@@ -23,25 +30,6 @@ from storeops.web.rendering import render
 router = APIRouter()
 Reader = Annotated[User, Depends(require("overview"))]
 
-LABELS = {
-    "net_sales": "Net sales",
-    "orders": "Orders",
-    "average_order_value": "Average order value",
-    "conversion_rate": "Conversion rate",
-    "gross_sales": "Gross sales",
-    "discounts": "Discounts",
-    "returns": "Returns",
-    "shipping": "Shipping",
-    "taxes": "Taxes",
-    "total_sales": "Total sales",
-    "units_sold": "Units sold",
-    "customers": "Customers",
-    "new_customers": "New customers",
-    "returning_customer_rate": "Returning customer rate",
-    "sessions": "Sessions",
-    "gross_profit": "Gross profit",
-    "gross_margin": "Gross margin",
-}
 CARDS = (
     "net_sales",
     "orders",
@@ -92,7 +80,7 @@ def overview(
         "period": period,
         "compare": compare,
         "compare_labels": COMPARE_LABELS,
-        "labels": LABELS,
+        "labels": KPI_LABELS,
         "cards": CARDS,
         "kind": kind,
     }
@@ -132,7 +120,7 @@ def kpis_csv(
         report = reads.get(("kpis", period, compare), lambda con: kpi_report(con, period, compare))
         data = kpi_report_json(report, settings.store.currency)
         previous = data.get("previous", {}).get("kpis", {})
-        for name, label in LABELS.items():
+        for name, label in KPI_LABELS.items():
             change = data.get("change", {}).get(name, {})
             row = [
                 data["kpis"][name],

@@ -1,9 +1,5 @@
-"""JSON-ready values for API answers, with the CLI's conventions (cli/common.jsonable): money
-(Decimal) as a string with two decimals, days and times ISO, NaN and infinities as null.
-
-The web layer may not import cli, so the rule is restated here over the same shared piece
-(`storeops.core.money.money_str`); tests compare API answers with `storeops ... --json`.
-"""
+"""JSON-ready values, the one convention of `--json` and the API: money (Decimal) as a string
+with two decimals, days and times ISO, NaN and infinities as null."""
 
 from __future__ import annotations
 
