@@ -149,7 +149,9 @@ class Guard:
         self.problems.append(f"console error: {message.text} ({url})")
 
     def _failed(self, request) -> None:  # type: ignore[no-untyped-def]
-        if self._own(request.url):
+        # ERR_ABORTED is the browser cancelling a request because the page navigated away (a
+        # favicon still loading when a form posts): not an answer from the app.
+        if self._own(request.url) and request.failure != "net::ERR_ABORTED":
             self.problems.append(
                 f"request failed: {request.method} {request.url}: {request.failure}"
             )
