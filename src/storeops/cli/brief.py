@@ -115,8 +115,9 @@ def _stock(brief: Brief, currency: str) -> Table | str:
         return "No SKU runs out within its lead time."
     table = Table(box=None, expand=True)
     table.add_column("SKU", no_wrap=True, min_width=15)
-    table.add_column("product", no_wrap=True, overflow="ellipsis", max_width=24)
-    for column in ("on hand", "days of cover", "runs out", "reorder"):
+    table.add_column("product", no_wrap=True, overflow="ellipsis", max_width=22)
+    # Short headers: the panel must fit an 80-column terminal.
+    for column in ("stock", "cover (d)", "out on", "reorder"):
         table.add_column(column, justify="right", no_wrap=True)
     for row in brief.stock_risks:
         cover = "out" if (row.on_hand or 0) <= 0 else f"{row.days_of_cover:.1f}"
