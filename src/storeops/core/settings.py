@@ -75,12 +75,31 @@ class AftersalesSettings(_Section):
         return self
 
 
+class MonitoringSettings(_Section):
+    # Raw check results are kept this long; minute, hour and day rollups keep the rest.
+    raw_retention_days: int = Field(default=7, ge=1, le=3650)
+    # Checks in flight at once, whatever the number of monitors.
+    max_concurrency: int = Field(default=200, ge=1, le=10_000)
+
+
+# Declared reliability records ([[services]], [[monitors]], [[slos]], [[maintenance]],
+# [[channels]]): kept raw here, because their shapes belong to the monitoring and itsm domains,
+# which validate them with file, line and field (monitoring/declared.py).
+Declared = list[dict[str, Any]]
+
+
 class Settings(_Section):
     workspace: Path = Field(exclude=True)
     store: StoreSettings = StoreSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
     database: DatabaseSettings = DatabaseSettings()
     aftersales: AftersalesSettings = AftersalesSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    services: Declared = []
+    monitors: Declared = []
+    slos: Declared = []
+    maintenance: Declared = []
+    channels: Declared = []
 
     @property
     def settings_file(self) -> Path:

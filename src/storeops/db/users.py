@@ -11,18 +11,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, TypeDecorator, delete, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from storeops.core.errors import UserError
 from storeops.db.audit import record_change
-from storeops.db.models import Base
+from storeops.db.models import Base, UtcDateTime, utcnow
 
 MAX_FAILED_LOGINS = 5  # in a row; the next lock starts at the 5th failure
 LOCK_MINUTES = 15  # doubling with every further lock of the same account
@@ -40,25 +40,6 @@ class Role(StrEnum):
     it = "it"
     commerce = "commerce"
     viewer = "viewer"
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every engine (SQLite hands back naive ones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
-        return value.astimezone(UTC) if value is not None and value.tzinfo else value
-
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class User(Base):

@@ -1,0 +1,1 @@
+"""IT service management: the service catalogue, incidents and their timeline, the status page."""

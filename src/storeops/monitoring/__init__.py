@@ -1,0 +1,1 @@
+"""Synthetic monitoring: probes, conditions, the scheduler, results, SLOs and alerting."""
