@@ -7,9 +7,12 @@ and the fields it needs must be there, so a mistake is one clear error naming th
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
@@ -153,3 +156,71 @@ class MonitorSpec(_Strict):
             "success_threshold": self.success_threshold,
             "enabled": self.enabled,
         }
+
+
+class SloSpec(_Strict):
+    name: str
+    service: str
+    kind: str = Field(default="availability", pattern=r"^(availability|latency)$")
+    objective: float = Field(gt=0, lt=1)  # 0.999
+    window_days: int = Field(default=30, ge=1, le=90)
+    # latency: the share of checks faster than this counts as good
+    latency_threshold_ms: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _threshold_for_latency(self) -> SloSpec:
+        if self.kind == "latency" and self.latency_threshold_ms is None:
+            raise ValueError("a latency SLO needs latency_threshold_ms")
+        if self.kind == "availability" and self.latency_threshold_ms is not None:
+            raise ValueError("latency_threshold_ms belongs to latency SLOs")
+        return self
+
+
+class MaintenanceSpec(_Strict):
+    """One-off (starts_at, ends_at) or recurring (cron in `timezone` + duration_minutes)."""
+
+    name: str
+    service: str | None = None  # None: every service
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    cron: str | None = None
+    duration_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _one_off_or_recurring(self) -> MaintenanceSpec:
+        one_off = self.starts_at is not None or self.ends_at is not None
+        recurring = self.cron is not None or self.duration_minutes is not None
+        if one_off == recurring:
+            raise ValueError("give starts_at and ends_at, or cron and duration_minutes")
+        if one_off:
+            if self.starts_at is None or self.ends_at is None:
+                raise ValueError("a one-off window needs starts_at and ends_at")
+            if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+                raise ValueError(
+                    "starts_at and ends_at need a UTC offset, e.g. 2026-11-27T02:00:00Z"
+                )
+            if self.ends_at <= self.starts_at:
+                raise ValueError("ends_at must be after starts_at")
+        else:
+            if self.cron is None or self.duration_minutes is None:
+                raise ValueError("a recurring window needs cron and duration_minutes")
+            if not croniter.is_valid(self.cron):
+                raise ValueError(f"invalid cron expression {self.cron!r}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        return self
+
+
+class ChannelSpec(_Strict):
+    """An Apprise destination (mailto://, slack://, msteams://, json://...)."""
+
+    name: str
+    url: str = Field(min_length=3)
+    failure_threshold: int = Field(default=3, ge=1, le=100)
+    success_threshold: int = Field(default=2, ge=1, le=100)
+    remind_every_minutes: int | None = Field(default=None, ge=1)
+    send_resolved: bool = True
+    enabled: bool = True
