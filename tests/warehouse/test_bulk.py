@@ -8,7 +8,7 @@ import pytest
 from storeops.core.settings import Settings
 from storeops.warehouse.bulk import replace_source
 from storeops.warehouse.connection import read_connection, write_session
-from storeops.warehouse.loading import row_text_sql
+from storeops.warehouse.loading import row_hash_sql
 
 CUSTOMERS = """
     SELECT source, source_id, source_id || '@example.com' AS email, 'N' AS name, 'FR' AS country,
@@ -50,7 +50,7 @@ def test_replaces_only_its_source_and_logs_one_import(workspace: Settings) -> No
         ).fetchall()
         assert log[-1] == (3, "demo", "demo", 2, 2)
         wrong_hash = con.execute(
-            f"SELECT count(*) FROM customers c WHERE row_hash <> md5({row_text_sql('customers', 'c')})"
+            f"SELECT count(*) FROM customers c WHERE row_hash <> {row_hash_sql('customers', 'c')}"
         ).fetchone()[0]
         assert wrong_hash == 0
 

@@ -6,8 +6,8 @@ line in the import log is written, all in ONE transaction on the warehouse attac
 connection.write_session). A run that fails or is killed leaves the previous data as it was.
 
 Appending skips the per-record comparison of `load_staged`: every row is new by construction.
-Entities still get their `row_hash` (md5 of the row's canonical text), so that a later import of
-the same records recognises them.
+Entities still get their `row_hash` (loading.row_hash_sql), so that a later import of the same
+records recognises them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from storeops.warehouse.connection import WRITE_ALIAS
-from storeops.warehouse.loading import row_text_sql
+from storeops.warehouse.loading import row_hash_sql
 from storeops.warehouse.schema import DATA_TABLES, TABLES
 
 WH = WRITE_ALIAS + "."
@@ -42,7 +42,7 @@ class BulkWriter:
         """Appends the rows of `query`, which yields `table`'s canonical columns (any order) except
         import_id and row_hash, and whose `source` is this writer's source. Returns the count."""
         spec = TABLES[table]
-        row_hash = f", md5({row_text_sql(table, 'q')}) AS row_hash" if spec.is_entity else ""
+        row_hash = f", {row_hash_sql(table, 'q')} AS row_hash" if spec.is_entity else ""
         result = self.con.execute(
             f"INSERT INTO {WH}{table} BY NAME "
             f"SELECT q.*, {self.import_id}::BIGINT AS import_id{row_hash} FROM ({query}) q",

@@ -68,11 +68,22 @@ def create_stage_quarantine(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def row_text_sql(table: str, alias: str) -> str:
-    """A deterministic text form of a staged row, in canonical column order."""
+def row_struct_sql(table: str, alias: str) -> str:
+    """A staged row as one struct of its canonical columns, in canonical order."""
     columns = [name for name, _ in TABLES[table].columns]
     fields = ", ".join(f"{name} := {alias}.{name}" for name in columns)
-    return f"CAST(struct_pack({fields}) AS VARCHAR)"
+    return f"struct_pack({fields})"
+
+
+def row_hash_sql(table: str, alias: str, *extra: str) -> str:
+    """A row's fingerprint: DuckDB's 64-bit hash of its struct (and of `extra` expressions).
+
+    Eight times cheaper than md5 of the row's text, which was the largest cost of an import.
+    64 bits only ever compare a record with its own previous version, so a false "unchanged"
+    needs a 1-in-2^64 coincidence. Should a DuckDB release change its hash, each record looks
+    changed once and is rewritten: slower, still correct.
+    """
+    return f"CAST(hash({', '.join([row_struct_sql(table, alias), *extra])}) AS VARCHAR)"
 
 
 def top_level(tables: list[str]) -> list[str]:
@@ -85,24 +96,22 @@ def _hash_entities(con: duckdb.DuckDBPyConnection, entity: str, staged: list[str
     """Creates cls_<entity>(source, source_id, row_hash, status) against the warehouse.
 
     The hash covers the entity's row and the rows it owns. Owned rows are folded in as a count and
-    a sum of their md5 numbers: independent of row order, sensitive to every row, and without
-    sorting or concatenating millions of strings.
+    a sum of their hashes: independent of row order, sensitive to every row, and without sorting
+    or concatenating millions of strings.
     """
-    parts = [f"md5({row_text_sql(entity, 'e')})"]
+    parts = []
     joins = []
     for index, (table, key) in enumerate(OWNED.get(entity, ())):
         if table not in staged:
             continue
         joins.append(
             f"LEFT JOIN (SELECT source, {key} AS owner, count(*) AS n, "
-            f"sum(md5_number_upper({row_text_sql(table, 'o')})::HUGEINT) AS digest "
+            f"sum(hash({row_struct_sql(table, 'o')})::HUGEINT) AS digest "
             f"FROM stage_{table} o GROUP BY ALL) o{index} "
             f"ON o{index}.source = e.source AND o{index}.owner = e.source_id"
         )
-        parts.append(
-            f"'{table}:' || coalesce(o{index}.n, 0) || ':' || coalesce(o{index}.digest, 0)"
-        )
-    digest = f"md5(concat_ws(chr(30), {', '.join(parts)}))" if len(parts) > 1 else parts[0]
+        parts += [f"coalesce(o{index}.n, 0)", f"coalesce(o{index}.digest, 0)"]
+    digest = row_hash_sql(entity, "e", *parts)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE cls_{entity} AS
@@ -213,9 +222,7 @@ def _replace(
     )
     for table, key in owned:
         # An owned entity (an order's refund) is fingerprinted on its own as well.
-        row_hash = (
-            f", md5({row_text_sql(table, 's')}) AS row_hash" if TABLES[table].is_entity else ""
-        )
+        row_hash = f", {row_hash_sql(table, 's')} AS row_hash" if TABLES[table].is_entity else ""
         con.execute(
             f"""
             INSERT INTO {WH}{table} BY NAME
