@@ -14,6 +14,7 @@ from storeops.cli import (
     brief,
     customers,
     demo,
+    demo_shop,
     imports,
     kpis,
     promotions,
@@ -50,6 +51,7 @@ app.command("anomalies")(anomalies.anomalies_command)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.command("serve")(serve.serve_command)
+app.add_typer(demo_shop.demo_shop_app, name="demo-shop")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,114 @@
+"""Starting and stopping a demo shop on the running event loop: over HTTP, HTTPS or both (the
+demo serves its pages over HTTP and its near-expiry certificate over HTTPS)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from storeops.demoshop.app import make_app
+from storeops.demoshop.catalogue import Catalogue
+from storeops.demoshop.faults import Faults, FaultSwitch
+from storeops.demoshop.tls import TlsFiles, write_certificates
+
+
+@dataclass(frozen=True)
+class ShopConfig:
+    host: str = "127.0.0.1"
+    http_port: int | None = 8081  # 0: any free port; None: no HTTP
+    https_port: int | None = None  # 0: any free port; None: no HTTPS
+    cert_days: float = 90  # the HTTPS certificate expires this many days after start
+    faults: Faults = field(default_factory=Faults)
+    admin_token: str | None = None  # None: a new random one
+    seed: int | None = None  # for the error rate's draws
+
+
+@dataclass
+class RunningShop:
+    url: str | None  # http://host:port/
+    https_url: str | None  # https://host:port/
+    admin_token: str
+    faults: FaultSwitch
+    tls: TlsFiles | None
+    _runner: web.AppRunner
+    _tls_dir: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.url or self.https_url or ""
+
+    @property
+    def ca_file(self) -> Path | None:
+        return self.tls.ca_file if self.tls else None
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"{scheme}://{shown}:{port}/"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=512)
+
+
+async def start_shop(config: ShopConfig, *, now: datetime | None = None) -> RunningShop:
+    """Listens on the configured ports and serves the shop until `stop()`.
+
+    Raises OSError when a port is taken (the caller words it for its user)."""
+    if config.http_port is None and config.https_port is None:
+        raise ValueError("a demo shop needs an HTTP or an HTTPS port")
+    token = config.admin_token or secrets.token_urlsafe(18)
+    faults = FaultSwitch(config.faults)
+    rng = random.Random(config.seed)
+    app = make_app(Catalogue(), faults, admin_token=token, rng=rng)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    shop = RunningShop(None, None, token, faults, None, runner)
+    try:
+        if config.http_port is not None:
+            sock = _listen(config.host, config.http_port)
+            await web.SockSite(runner, sock).start()
+            shop.url = _url("http", config.host, sock.getsockname()[1])
+        if config.https_port is not None:
+            shop._tls_dir = Path(tempfile.mkdtemp(prefix="storeops-demo-shop-"))
+            hosts = list(dict.fromkeys([config.host or "127.0.0.1", "127.0.0.1", "localhost"]))
+            shop.tls = write_certificates(
+                shop._tls_dir, hosts=hosts, days=config.cert_days, now=now or datetime.now(UTC)
+            )
+            sock = _listen(config.host, config.https_port)
+            await web.SockSite(runner, sock, ssl_context=shop.tls.server_context()).start()
+            shop.https_url = _url("https", config.host, sock.getsockname()[1])
+    except BaseException:
+        await shop.stop()
+        raise
+    return shop
+
+
+async def serve(
+    config: ShopConfig, stop: asyncio.Event, on_ready: Callable[[RunningShop], None]
+) -> None:
+    """Serves until `stop` is set; `on_ready` hears where (the CLI prints it)."""
+    shop = await start_shop(config)
+    try:
+        on_ready(shop)
+        await stop.wait()
+    finally:
+        await shop.stop()
