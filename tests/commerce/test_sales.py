@@ -18,6 +18,7 @@ from storeops.commerce.sales import (
     Grain,
     sales_by,
     sales_report,
+    sales_report_json,
     sales_series,
     top_products,
 )
@@ -199,6 +200,59 @@ def test_top_products(con) -> None:
     # product names fall back on the name as sold when the catalog lacks the SKU
     june = top_products(con, period=Period(date(2025, 6, 1), date(2025, 6, 30)), limit=1)
     assert june[0]["key"] == "P" and june[0]["name"] == "Product P"
+
+
+# -- filters ------------------------------------------------------------------------------------
+
+
+def test_channel_filter_narrows_totals_series_and_returns(con) -> None:
+    app = sales_report(con, period=WEEK, channel="app")
+    assert app.totals == metrics(1, "100", "0", "0", "100", 1, "100")  # O2 alone
+    assert [row["net_sales"] for row in app.series] == [D(0), D(0), D(100), D(0), D(0), D(0), D(0)]
+    # web: O1, and both refunds (R1 for O1, R2 for O4: web orders)
+    web = sales_report(con, period=WEEK, channel="web")
+    assert web.totals == metrics(1, "50", "5", "70", "-25", 3, "45")
+    assert [row["returns"] for row in web.series][:4] == [D(0), D(60), D(0), D(10)]
+    assert sales_report(con, period=WEEK, channel="marketplace").totals == ZERO
+
+
+def test_category_filter_gives_line_figures(con) -> None:
+    # socks = A: O1's 2 × 10 with 5 off on the line, R1's refund line of 10 on 4 March
+    socks = sales_report(con, period=WEEK, category="socks")
+    assert socks.totals == metrics(1, "20", "5", "10", "5", 2, None)  # no AOV for lines
+    by_day = [only_metrics(row) for row in socks.series]
+    assert by_day[0] == metrics(1, "20", "5", "0", "15", 2, None)
+    assert by_day[3] == metrics(0, "0", "0", "10", "-10", 0, None)
+    shirts = sales_report(con, period=WEEK, category="shirts").totals
+    assert shirts == metrics(1, "30", "0", "0", "30", 1, None)
+    both = sales_report(con, period=WEEK, channel="app", category="socks").totals
+    assert both == ZERO
+
+
+def test_filtered_breakdowns(con) -> None:
+    # socks by channel: its lines, keyed by their order's channel
+    [web] = sales_by(con, period=WEEK, by=Dimension.channel, category="socks").rows
+    assert web == {"key": "web", **metrics(1, "20", "5", "10", "5", 2, None)}
+    [code] = sales_by(con, period=WEEK, by=Dimension.discount_code, category="socks").rows
+    assert code["key"] == "SPRING5" and code["net_sales"] == D("5")
+    # web's products: O1's lines; R2 (no refund lines) stays at order level
+    products = sales_by(con, period=WEEK, by=Dimension.product, channel="web")
+    assert [(r["key"], r["net_sales"]) for r in products.rows] == [("B", D(30)), ("A", D(5))]
+    assert products.unattributed == {"discounts": D(0), "returns": D(60)}
+    assert not products.returns_attributed
+    # a category filter does not hide what stays at order level in the period
+    socks = sales_by(con, period=WEEK, by=Dimension.product, category="socks")
+    assert [r["key"] for r in socks.rows] == ["A"]
+    assert socks.unattributed == {"discounts": D(0), "returns": D(60)}
+    app = sales_by(con, period=WEEK, by=Dimension.category, channel="app").rows
+    assert [(r["key"], r["net_sales"]) for r in app] == [("shoes", D(100))]
+    assert top_products(con, period=WEEK, limit=5, category="shirts")[0]["key"] == "B"
+
+
+def test_filtered_json_names_its_filters(con) -> None:
+    data = sales_report_json(sales_report(con, period=WEEK, channel="web"), "EUR")
+    assert data["filters"] == {"channel": "web", "category": None}
+    assert "filters" not in sales_report_json(sales_report(con, period=WEEK), "EUR")
 
 
 # -- the command --------------------------------------------------------------------------------

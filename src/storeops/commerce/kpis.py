@@ -16,6 +16,7 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
+from storeops.commerce.compare import change
 from storeops.commerce.period import Compare, Period, period_label, within
 from storeops.core.money import money_str, to_money
 
@@ -206,19 +207,11 @@ def kpi_report(con: BaseBackend, period: Period, compare: Compare) -> KpiReport:
         report.previous_period = other
         report.previous = values["previous"]
         report.change = {
-            name: _change(report.kpis[name], report.previous[name])
+            name: change(report.kpis[name], report.previous[name])
             for name in report.kpis
             if isinstance(report.kpis[name], int | float | Decimal) or report.kpis[name] is None
         }
     return report
-
-
-def _change(current: Any, previous: Any) -> dict[str, Any]:
-    if current is None or previous is None:
-        return {"absolute": None, "relative": None}
-    absolute = current - previous
-    relative = float(absolute / previous) if previous else None
-    return {"absolute": absolute, "relative": relative}
 
 
 def kpi_report_json(report: KpiReport, currency: str) -> dict[str, Any]:

@@ -16,6 +16,14 @@ By dimension:
   discounts, refunds without refund lines) stays at order level: `unattributed` says how much,
   `returns_attributed` is false when some of the period's returns are not in the rows, and the
   average order value is not defined per line key (None). NULL key: no sku / no category.
+
+Filters (every read takes them; None = all):
+- channel keeps the orders of that channel, and the refunds of orders of that channel;
+- category keeps the lines of SKUs of that category (products.category): the figures become
+  line figures, as for a category key above (orders with such a line, line discounts, refund
+  lines; no average order value). Order-level discounts and refunds without refund lines cannot
+  be split by category: the breakdown's `unattributed` says how much of them the (channel's)
+  period has.
 """
 
 from __future__ import annotations
@@ -73,6 +81,8 @@ class SalesReport:
     totals: dict[str, Any]
     series: list[dict[str, Any]]
     breakdown: Breakdown | None = None
+    channel: str | None = None  # the filters the report was computed with
+    category: str | None = None
 
 
 # -- the store-local calendar -------------------------------------------------------------------
@@ -137,14 +147,32 @@ def _summed(
     ).cast(FACTS)
 
 
-def _orders_in(con: BaseBackend, period: Period) -> ibis.Table:
+def _orders_in(con: BaseBackend, period: Period, channel: str | None = None) -> ibis.Table:
     orders = sale_orders(con)
-    return orders.filter(orders.local_date.between(period.start, period.end))
+    orders = orders.filter(orders.local_date.between(period.start, period.end))
+    return orders if channel is None else orders.filter(orders.channel == channel)
 
 
-def _refunds_in(con: BaseBackend, period: Period) -> ibis.Table:
+def _refunds_in(con: BaseBackend, period: Period, channel: str | None = None) -> ibis.Table:
+    """Refunds dated in the period; with a channel, those of that channel's orders."""
     refunds = con.table("refunds")
-    return refunds.filter(refunds.local_date.between(period.start, period.end))
+    refunds = refunds.filter(refunds.local_date.between(period.start, period.end))
+    if channel is None:
+        return refunds
+    orders = con.table("orders")
+    owners = orders.filter(orders.channel == channel).select(
+        owner_source="source", owner_id="source_id"
+    )
+    return refunds.semi_join(
+        owners, [refunds.source == owners.owner_source, refunds.order_id == owners.owner_id]
+    )
+
+
+def _in_category(con: BaseBackend, table: ibis.Table, category: str) -> ibis.Table:
+    """The rows of `table` (with a sku column) whose SKU is in `category`."""
+    products = con.table("products")
+    skus = products.filter(products.category == category).select(cat_sku="sku").distinct()
+    return table.semi_join(skus, table.sku == skus.cat_sku)
 
 
 def _sold(con: BaseBackend, orders: ibis.Table) -> ibis.Table:
@@ -169,10 +197,12 @@ def _keyed_orders(orders: ibis.Table, by: Dimension) -> ibis.Table:
     return with_codes.union(orders.filter(~has_code).mutate(key=ibis.null("string")))
 
 
-def _order_dimension_facts(con: BaseBackend, period: Period, by: Dimension) -> ibis.Table:
-    orders = _keyed_orders(_orders_in(con, period), by)
+def _order_dimension_facts(
+    con: BaseBackend, period: Period, by: Dimension, channel: str | None
+) -> ibis.Table:
+    orders = _keyed_orders(_orders_in(con, period, channel), by)
     sold = _sold(con, orders.select("source", "source_id", "local_date", "key"))
-    refunds = _refunds_in(con, period)
+    refunds = _refunds_in(con, period, channel)
     owners = _keyed_orders(con.table("orders"), by).select(
         owner_source="source", owner_id="source_id", key="key"
     )
@@ -199,19 +229,23 @@ def _line_keys(con: BaseBackend, table: ibis.Table, by: Dimension) -> ibis.Table
     return table.left_join(categories, table.sku == categories.cat_sku).drop("cat_sku")
 
 
-def _line_dimension_facts(con: BaseBackend, period: Period, by: Dimension) -> ibis.Table:
-    orders = _orders_in(con, period).select("source", "source_id", "local_date")
-    sold = _line_keys(con, _sold(con, orders), by)
-    # Per order first, so that `orders` counts each order once per key.
-    per_order = sold.group_by(
-        day=sold.local_date, key=sold.key, source=sold.source, order_id=sold.order_id
-    ).aggregate(
-        gross=(sold.price * sold.quantity).sum(),
-        units=sold.quantity.sum(),
-        discounts=sold.discount.sum(),
-    )
-    refunds = _refunds_in(con, period).select(
-        refund_source="source", refund_id="source_id", day="local_date"
+def _line_facts(
+    con: BaseBackend,
+    period: Period,
+    by: Dimension | None,
+    channel: str | None,
+    category: str | None,
+) -> ibis.Table:
+    """Facts of order lines and refund lines, keyed by `by` (a line or an order attribute; no
+    key without one), only the lines of `category`'s SKUs when given."""
+    order_key = by is not None and by not in LINE_DIMENSIONS
+    orders = _orders_in(con, period, channel)
+    if order_key:
+        assert by is not None
+        orders = _keyed_orders(orders, by)
+    sold = _sold(con, orders.select("source", "source_id", "local_date", *(["key"] * order_key)))
+    refunds = _refunds_in(con, period, channel).select(
+        refund_source="source", refund_id="source_id", day="local_date", owner_id="order_id"
     )
     refund_lines = con.table("refund_lines")
     returned = refund_lines.join(
@@ -221,19 +255,45 @@ def _line_dimension_facts(con: BaseBackend, period: Period, by: Dimension) -> ib
             refund_lines.refund_id == refunds.refund_id,
         ],
     )
-    returned = _line_keys(con, returned, by)
+    if by in LINE_DIMENSIONS:
+        assert by is not None
+        sold, returned = _line_keys(con, sold, by), _line_keys(con, returned, by)
+    elif order_key:
+        assert by is not None
+        owners = _keyed_orders(con.table("orders"), by).select(
+            key_source="source", key_order="source_id", key="key"
+        )
+        returned = returned.left_join(
+            owners,
+            [returned.source == owners.key_source, returned.owner_id == owners.key_order],
+        )
+    if category is not None:
+        sold, returned = _in_category(con, sold, category), _in_category(con, returned, category)
+    keyed = by is not None
+    # Per order first, so that `orders` counts each order once per key.
+    per_order = sold.group_by(
+        day=sold.local_date,
+        source=sold.source,
+        order_id=sold.order_id,
+        **({"key": sold.key} if keyed else {}),
+    ).aggregate(
+        gross=(sold.price * sold.quantity).sum(),
+        units=sold.quantity.sum(),
+        discounts=sold.discount.sum(),
+    )
     return ibis.union(
-        _summed(per_order, day=per_order.day, key=per_order.key, orders=per_order.count(),
-                gross=per_order.gross.sum(), units=per_order.units.sum(),
-                discounts=per_order.discounts.sum()),
-        _summed(returned, day=returned.day, key=returned.key, returns=returned.amount.sum()),
+        _summed(per_order, day=per_order.day, key=per_order.key if keyed else None,
+                orders=per_order.count(), gross=per_order.gross.sum(),
+                units=per_order.units.sum(), discounts=per_order.discounts.sum()),
+        _summed(returned, day=returned.day, key=returned.key if keyed else None,
+                returns=returned.amount.sum()),
     )  # fmt: skip
 
 
-def _total_facts(con: BaseBackend, period: Period) -> ibis.Table:
-    orders = _orders_in(con, period)
+def _total_facts(con: BaseBackend, period: Period, channel: str | None) -> ibis.Table:
+    orders = _orders_in(con, period, channel)
     sold = _sold(con, orders.select("source", "source_id", "local_date"))
-    refunds = _refunds_in(con, period)
+    refunds = _refunds_in(con, period, channel)
     return ibis.union(
         _summed(orders, day=orders.local_date, orders=orders.count(),
                 discounts=orders.discounts.sum()),
@@ -241,6 +301,20 @@ def _total_facts(con: BaseBackend, period: Period) -> ibis.Table:
                 units=sold.quantity.sum()),
         _summed(refunds, day=refunds.local_date, returns=refunds.amount.sum()),
     )  # fmt: skip
+
+
+def _facts(
+    con: BaseBackend,
+    period: Period,
+    by: Dimension | None,
+    channel: str | None,
+    category: str | None,
+) -> ibis.Table:
+    if category is not None or by in LINE_DIMENSIONS:
+        return _line_facts(con, period, by, channel, category)
+    if by is None:
+        return _total_facts(con, period, channel)
+    return _order_dimension_facts(con, period, by, channel)
 
 
 def _sums(facts: ibis.Table) -> dict[str, ibis.Value]:
@@ -287,15 +361,24 @@ def _fill(
 # -- public reads -------------------------------------------------------------------------------
 
 
-def sales_series(con: BaseBackend, *, period: Period, grain: Grain = Grain.day) -> list[dict]:
-    """Orders, gross, discounts, returns, net, units and AOV per day/week/month of the period."""
-    facts = _total_facts(con, period)
+def sales_series(
+    con: BaseBackend,
+    *,
+    period: Period,
+    grain: Grain = Grain.day,
+    channel: str | None = None,
+    category: str | None = None,
+) -> list[dict]:
+    """Orders, gross, discounts, returns, net, units and AOV per day/week/month of the period
+    (of the filters' orders and lines: module docstring)."""
+    facts = _facts(con, period, None, channel, category)
     grouped = facts.group_by(bucket=_bucket(facts.day, grain)).aggregate(**_sums(facts))
-    return _fill(grouped.to_pyarrow().to_pylist(), period, grain)
+    return _fill(grouped.to_pyarrow().to_pylist(), period, grain, per_order=category is None)
 
 
-def totals_of(series: list[dict[str, Any]]) -> dict[str, Any]:
-    """The period's metrics from its series (the series' buckets do not overlap)."""
+def totals_of(series: list[dict[str, Any]], *, per_order: bool = True) -> dict[str, Any]:
+    """The period's metrics from its series (the series' buckets do not overlap); no average
+    order value for line figures (`per_order` False: a category filter)."""
     sums = {
         "orders": sum(row["orders"] for row in series),
         "gross": sum((row["gross_sales"] for row in series), Decimal(0)),
@@ -303,7 +386,7 @@ def totals_of(series: list[dict[str, Any]]) -> dict[str, Any]:
         "discounts": sum((row["discounts"] for row in series), Decimal(0)),
         "returns": sum((row["returns"] for row in series), Decimal(0)),
     }
-    return _metrics(sums)
+    return _metrics(sums, per_order=per_order)
 
 
 def sales_by(
@@ -313,11 +396,13 @@ def sales_by(
     by: Dimension,
     top: int | None = None,
     grain: Grain | None = None,
+    channel: str | None = None,
+    category: str | None = None,
 ) -> Breakdown:
     """The period's sales per key of `by`, best net sales first (the `top` first when given);
-    with a grain, each row also has its own filled series."""
-    line_level = by in LINE_DIMENSIONS
-    facts = (_line_dimension_facts if line_level else _order_dimension_facts)(con, period, by)
+    with a grain, each row also has its own filled series. Filters: module docstring."""
+    line_level = by in LINE_DIMENSIONS or category is not None
+    facts = _facts(con, period, by, channel, category)
     per_key = facts.group_by("key").aggregate(**_sums(facts))
     net = per_key.gross - per_key.discounts - per_key.returns
     ranked = per_key.mutate(
@@ -339,11 +424,14 @@ def sales_by(
 
     breakdown = Breakdown(by=by, rows=rows, keys=found[0]["keys"] if found else 0)
     if line_level:
-        attributed = {
-            "discounts": to_money(found[0]["all_discounts"] if found else 0),
-            "returns": to_money(found[0]["all_returns"] if found else 0),
-        }
-        order_level = _order_level_amounts(con, period)
+        if category is None:  # the rows hold every line: their sums are what was attributed
+            attributed = {
+                "discounts": to_money(found[0]["all_discounts"] if found else 0),
+                "returns": to_money(found[0]["all_returns"] if found else 0),
+            }
+        else:
+            attributed = _line_amounts(con, period, channel)
+        order_level = _order_level_amounts(con, period, channel)
         breakdown.unattributed = {k: order_level[k] - attributed[k] for k in attributed}
         breakdown.returns_attributed = breakdown.unattributed["returns"] == 0
     return breakdown
@@ -374,18 +462,37 @@ def _add_series(
         row["series"] = _fill(by_key.get(row["key"], []), period, grain, per_order=per_order)
 
 
-def _order_level_amounts(con: BaseBackend, period: Period) -> dict[str, Decimal]:
+def _order_level_amounts(
+    con: BaseBackend, period: Period, channel: str | None = None
+) -> dict[str, Decimal]:
     """The period's order discounts and returns (orders and refunds only: no line scan)."""
-    orders = _orders_in(con, period)
-    refunds = _refunds_in(con, period)
+    orders = _orders_in(con, period, channel)
+    refunds = _refunds_in(con, period, channel)
     discounts = orders.discounts.sum().to_pyarrow().as_py()
     returns = refunds.amount.sum().to_pyarrow().as_py()
     return {"discounts": to_money(discounts or 0), "returns": to_money(returns or 0)}
 
 
-def top_products(con: BaseBackend, *, period: Period, limit: int = 20) -> list[dict[str, Any]]:
+def _line_amounts(con: BaseBackend, period: Period, channel: str | None) -> dict[str, Decimal]:
+    """The period's line discounts and refund-line amounts, every category together."""
+    facts = _line_facts(con, period, None, channel, None)
+    sums = facts.aggregate(discounts=facts.discounts.sum(), returns=facts.returns.sum())
+    row = sums.to_pyarrow().to_pylist()[0]
+    return {"discounts": to_money(row["discounts"] or 0), "returns": to_money(row["returns"] or 0)}
+
+
+def top_products(
+    con: BaseBackend,
+    *,
+    period: Period,
+    limit: int = 20,
+    channel: str | None = None,
+    category: str | None = None,
+) -> list[dict[str, Any]]:
     """The products with the most net sales in the period (sku, name and their metrics)."""
-    return sales_by(con, period=period, by=Dimension.product, top=limit).rows
+    return sales_by(
+        con, period=period, by=Dimension.product, top=limit, channel=channel, category=category
+    ).rows
 
 
 def product_names(con: BaseBackend, skus: Iterable[str | None]) -> dict[str, str]:
@@ -425,19 +532,36 @@ def sales_report(
     by: Dimension | None = None,
     top: int | None = None,
     series_by_key: bool = False,
+    channel: str | None = None,
+    category: str | None = None,
 ) -> SalesReport:
-    """The period's series and totals, and its breakdown by a dimension when asked."""
-    series = sales_series(con, period=period, grain=grain)
-    report = SalesReport(period=period, grain=grain, totals=totals_of(series), series=series)
+    """The period's series and totals, and its breakdown by a dimension when asked; of the
+    filters' orders and lines when given."""
+    series = sales_series(con, period=period, grain=grain, channel=channel, category=category)
+    report = SalesReport(
+        period=period,
+        grain=grain,
+        totals=totals_of(series, per_order=category is None),
+        series=series,
+        channel=channel,
+        category=category,
+    )
     if by is not None:
         report.breakdown = sales_by(
-            con, period=period, by=by, top=top, grain=grain if series_by_key else None
+            con,
+            period=period,
+            by=by,
+            top=top,
+            grain=grain if series_by_key else None,
+            channel=channel,
+            category=category,
         )
     return report
 
 
 def sales_report_json(report: SalesReport, currency: str) -> dict[str, Any]:
-    """The report's JSON shape, shared by `storeops sales --json` and GET /api/v1/sales."""
+    """The report's JSON shape, shared by `storeops sales --json` and GET /api/v1/sales; a
+    filtered report adds filters{channel, category}."""
     data: dict[str, Any] = {
         **report.period.as_json(),
         "currency": currency,
@@ -446,6 +570,8 @@ def sales_report_json(report: SalesReport, currency: str) -> dict[str, Any]:
         "totals": report.totals,
         "series": report.series,
     }
+    if report.channel is not None or report.category is not None:
+        data["filters"] = {"channel": report.channel, "category": report.category}
     if report.breakdown is not None:
         breakdown = report.breakdown
         data["breakdown"] = {
