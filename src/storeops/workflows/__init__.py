@@ -1,0 +1,1 @@
+"""Where domains meet: monitors and incidents, revenue at risk, the status page."""
