@@ -154,6 +154,49 @@ def test_empty_period(people) -> None:
     assert rfm["customers"] == 0 and rfm["segments"] == [] and rfm["revenue"] == D("0.00")
 
 
+# Filters, on shop.py's hand-made shop (the `shop` fixture): in March 2025 c1 orders O1 (web,
+# socks A + shirts B, 50 − 5) after O0 (January, web, socks); c2 O2 (app, shoes C, 100); c5 O5
+# (web, socks, 10); c4's O4 (web, shirts, 25 Feb) is refunded 60 on 2 March, O1 10 on 4 March.
+MARCH = Period(date(2025, 3, 1), date(2025, 3, 31))
+
+
+def test_filters_keep_their_orders_only(shop) -> None:  # type: ignore[no-untyped-def]
+    [every] = new_vs_returning(shop, period=MARCH, grain=Grain.month)
+    assert (every["new_customers"], every["returning_customers"]) == (2, 1)  # c2, c5; c1
+    [app] = new_vs_returning(shop, period=MARCH, grain=Grain.month, channel="app")
+    assert (app["new_customers"], app["returning_customers"], app["new_net_sales"]) == (
+        1, 0, D("100.00")
+    )  # fmt: skip
+    assert app["returning_net_sales"] == D("0.00")  # both refunds are of web orders
+    # shirts: O1 is c1's first order with a shirt (new in March, 45 − R1's 10), and R2 goes
+    # with c4, whose first shirt order (O4) was in February
+    [shirts] = new_vs_returning(shop, period=MARCH, grain=Grain.month, category="shirts")
+    assert (shirts["new_customers"], shirts["new_orders"], shirts["new_net_sales"]) == (
+        1, 1, D("35.00")
+    )  # fmt: skip
+    assert (shirts["returning_customers"], shirts["returning_net_sales"]) == (0, D("-60.00"))
+    [socks] = new_vs_returning(
+        shop, period=MARCH, grain=Grain.month, channel="web", category="socks"
+    )
+    assert (socks["new_customers"], socks["returning_customers"]) == (1, 1)  # c5; c1
+
+
+def test_filtered_cohorts_and_rfm(shop) -> None:  # type: ignore[no-untyped-def]
+    feb_mar = Period(date(2025, 2, 1), date(2025, 3, 31))
+    every = cohort_retention(shop, period=feb_mar)
+    assert [(c["cohort"], c["size"]) for c in every.cohorts] == [
+        (date(2025, 2, 1), 1), (date(2025, 3, 1), 2)
+    ]  # fmt: skip
+    shirts = cohort_retention(shop, period=feb_mar, category="shirts")
+    assert [(c["cohort"], c["size"], c["active"]) for c in shirts.cohorts] == [
+        (date(2025, 2, 1), 1, [1, 0]),  # c4
+        (date(2025, 3, 1), 1, [1, None]),  # c1: January's order held no shirt
+    ]
+    rfm = rfm_segments(shop, period=MARCH, channel="app")
+    assert (rfm["customers"], rfm["revenue"], rfm["guest_orders"]) == (1, D("100.00"), 0)
+    assert rfm_segments(shop, period=MARCH, channel="pos")["customers"] == 0
+
+
 def test_cli_json(workspace: Settings, cli) -> None:
     write_rows(workspace.duckdb_path(), _rows())
     ws = workspace.workspace

@@ -27,6 +27,11 @@ values share a score (one-order customers all get F = 1). Segments follow the co
     3        About to sleep About to sleep   Need attention   Loyal        Loyal
     2        Hibernating    Hibernating      At risk          At risk      Cannot lose them
     1        Hibernating    Hibernating      At risk          At risk      Cannot lose them
+
+Filters (every view takes them; None = all): `channel` keeps the sale orders of that channel,
+`category` the sale orders holding a line of a SKU of that category (with their whole value).
+Every view then reads those orders only, as if the shop had no other: a customer's first order is
+their first such order, and refunds count with such orders only.
 """
 
 from __future__ import annotations
@@ -109,9 +114,26 @@ def _money(value: Any) -> Decimal:
     return to_money(value if value is not None else 0)
 
 
-def _first_days(con: BaseBackend) -> ibis.Table:
-    """Each known customer's first sale day, ever."""
+def customer_orders(
+    con: BaseBackend, *, channel: str | None = None, category: str | None = None
+) -> ibis.Table:
+    """The sale orders the views read: all, or those the filters keep (module docstring)."""
     orders = sale_orders(con)
+    if channel is not None:
+        orders = orders.filter(orders.channel == channel)
+    if category is not None:
+        products = con.table("products")
+        skus = products.filter(products.category == category).select(cat_sku="sku").distinct()
+        lines = con.table("order_lines")
+        lines = lines.semi_join(skus, lines.sku == skus.cat_sku)
+        orders = orders.semi_join(
+            lines, [orders.source == lines.source, orders.source_id == lines.order_id]
+        )
+    return orders
+
+
+def _first_days(orders: ibis.Table) -> ibis.Table:
+    """Each known customer's first day among `orders` (sale orders), ever."""
     return (
         orders.filter(orders.customer_id.notnull())
         .group_by("customer_id")
@@ -139,11 +161,18 @@ def _order_values(con: BaseBackend, orders: ibis.Table) -> ibis.Table:
 # --- new against returning ---------------------------------------------------------------------
 
 
-def new_vs_returning(con: BaseBackend, *, period: Period, grain: Grain) -> list[dict[str, Any]]:
+def new_vs_returning(
+    con: BaseBackend,
+    *,
+    period: Period,
+    grain: Grain,
+    channel: str | None = None,
+    category: str | None = None,
+) -> list[dict[str, Any]]:
     """One row per bucket of the period, empty buckets included."""
-    firsts = _first_days(con)
-    orders = sale_orders(con)
-    orders = orders.filter(orders.local_date.between(period.start, period.end)).select(
+    base = customer_orders(con, channel=channel, category=category)
+    firsts = _first_days(base)
+    orders = base.filter(base.local_date.between(period.start, period.end)).select(
         "source", "source_id", "customer_id", "local_date", "discounts"
     )
     valued = _order_values(con, orders)
@@ -166,8 +195,14 @@ def new_vs_returning(con: BaseBackend, *, period: Period, grain: Grain) -> list[
 
     refunds = con.table("refunds")
     refunds = refunds.filter(refunds.local_date.between(period.start, period.end))
-    all_orders = con.table("orders").select("source", "source_id", "customer_id")
-    refunded = refunds.left_join(
+    filtered = channel is not None or category is not None
+    all_orders = (base if filtered else con.table("orders")).select(
+        "source", "source_id", "customer_id"
+    )
+    # Filtered: the refunds of the orders kept only; else every refund, a guest's when its
+    # order is unknown.
+    join = refunds.join if filtered else refunds.left_join
+    refunded = join(
         all_orders,
         [refunds.source == all_orders.source, refunds.order_id == all_orders.source_id],
     ).select("local_date", "amount", "customer_id")
@@ -220,13 +255,20 @@ class Cohorts:
     guest_orders: int
 
 
-def cohort_retention(con: BaseBackend, *, period: Period) -> Cohorts:
+def cohort_retention(
+    con: BaseBackend,
+    *,
+    period: Period,
+    channel: str | None = None,
+    category: str | None = None,
+) -> Cohorts:
     first_month = period.start.replace(day=1)
     last_month = period.end.replace(day=1)
-    firsts = _first_days(con)
+    base = customer_orders(con, channel=channel, category=category)
+    firsts = _first_days(base)
     firsts = firsts.mutate(cohort=firsts.first_day.truncate("M"))
     firsts = firsts.filter(firsts.first_day.between(first_month, period.end))
-    orders = sale_orders(con)
+    orders = base
     orders = orders.filter(
         orders.customer_id.notnull(), orders.local_date.between(first_month, period.end)
     )
@@ -234,9 +276,8 @@ def cohort_retention(con: BaseBackend, *, period: Period) -> Cohorts:
         "customer_id", "cohort", month=orders.local_date.truncate("M")
     )
     counts = active.group_by(["cohort", "month"]).aggregate(customers=active.customer_id.nunique())
-    guests = sale_orders(con)
-    guests = guests.filter(
-        guests.customer_id.isnull(), guests.local_date.between(period.start, period.end)
+    guests = base.filter(
+        base.customer_id.isnull(), base.local_date.between(period.start, period.end)
     )
     guest_orders = int(guests.count().to_pyarrow().as_py() or 0)
 
@@ -270,8 +311,14 @@ def _score(order_by: ibis.Value, n: ibis.Value) -> ibis.Value:
     return (rank * 5 // n + 1).cast("int32")
 
 
-def rfm_segments(con: BaseBackend, *, period: Period) -> dict[str, Any]:
-    orders = sale_orders(con)
+def rfm_segments(
+    con: BaseBackend,
+    *,
+    period: Period,
+    channel: str | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    orders = customer_orders(con, channel=channel, category=category)
     orders = orders.filter(orders.local_date.between(period.start, period.end)).select(
         "source", "source_id", "customer_id", "local_date", "discounts"
     )
@@ -361,16 +408,22 @@ def customers_summary(
     period: Period,
     views: set[str],
     grain: Grain,
+    channel: str | None = None,
+    category: str | None = None,
 ) -> dict[str, Any]:
     """The views asked for ("new_vs_returning", "cohorts", "rfm"; all when empty), in the JSON
-    shape shared by `storeops customers --json` and GET /api/v1/customers (without the header)."""
+    shape shared by `storeops customers --json` and GET /api/v1/customers (without the header);
+    filtered views add filters{channel, category}."""
     every = not views
+    kept = {"channel": channel, "category": category}
     data: dict[str, Any] = {}
+    if channel is not None or category is not None:
+        data["filters"] = kept
     if every or "new_vs_returning" in views:
-        buckets = new_vs_returning(con, period=period, grain=grain)
+        buckets = new_vs_returning(con, period=period, grain=grain, **kept)
         data["new_vs_returning"] = {"grain": grain.value, "buckets": buckets}
     if every or "cohorts" in views:
-        data["cohorts"] = asdict(cohort_retention(con, period=period))
+        data["cohorts"] = asdict(cohort_retention(con, period=period, **kept))
     if every or "rfm" in views:
-        data["rfm"] = rfm_segments(con, period=period)
+        data["rfm"] = rfm_segments(con, period=period, **kept)
     return data
