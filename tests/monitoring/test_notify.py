@@ -268,6 +268,30 @@ def test_thresholds_reminders_and_resolved_notice(
         assert [s.triggered_at for s in states] == [None, None]
 
 
+def test_a_channel_quicker_to_resolve_than_the_monitor_is_not_told_twice(
+    database_url: str, webhook: Webhook
+) -> None:
+    # The monitor keeps its failing streak (3) until its own success threshold; the channel
+    # needs one success: resolved once, and the streak still counted is no new failure.
+    with migrated_session(database_url) as session:
+        s = setup_db(
+            session,
+            [
+                NotificationChannel(
+                    name="chat", url=webhook.json_url(), failure_threshold=3, success_threshold=1
+                )
+            ],
+        )
+        notifier = Notifier()
+        minute = timedelta(minutes=1)
+        assert notify(notifier, s, 3, 0, T0) == [("chat", "failure")]
+        assert notify(notifier, s, 3, 1, T0 + minute) == [("chat", "resolved")]
+        assert notify(notifier, s, 3, 2, T0 + 2 * minute) == []
+        assert notify(notifier, s, 0, 3, T0 + 3 * minute) == []
+        assert notify(notifier, s, 4, 0, T0 + 4 * minute) == [("chat", "failure")]
+        assert webhook.titles() == ["checkout is down", "checkout is back", "checkout is down"]
+
+
 def test_a_restart_sends_nothing_twice(database_url: str, smtp: Inbox) -> None:
     with migrated_session(database_url) as session:
         s = setup_db(

@@ -260,7 +260,9 @@ class Notifier:
             for channel in channels:
                 state = states.get((channel.id, monitor_id))
                 told = state is not None and state.triggered_at is not None
-                if not told and failures >= channel.failure_threshold:
+                # The last check must have failed: while a monitor recovers, its failing streak
+                # stays counted until its own success threshold (monitoring/results.py).
+                if not told and failures >= channel.failure_threshold and successes == 0:
                     kind = "failure"
                 elif told and successes >= channel.success_threshold:
                     if not channel.send_resolved:
