@@ -84,7 +84,7 @@ class MonitoringSettings(_Section):
 
 # Declared reliability records ([[services]], [[monitors]], [[slos]], [[maintenance]],
 # [[channels]]): kept raw here, because their shapes belong to the monitoring and itsm domains,
-# which validate them with file, line and field (monitoring/declared.py).
+# which validate them with file, line and field (workflows/declared.py).
 Declared = list[dict[str, Any]]
 
 
@@ -140,16 +140,27 @@ def _env_overrides(data: dict[str, Any]) -> None:
             data.setdefault(section, {})["url"] = value
 
 
-def toml_line_of(text: str, section: str | None, key: str | None) -> int | None:
-    """The line of `key` inside `[section]` of a TOML text, for error messages."""
+def toml_line_of(
+    text: str, section: str | None, key: str | None, occurrence: int | None = None
+) -> int | None:
+    """The line of `key` inside `[section]` of a TOML text, for error messages (key None: the
+    header's line). `occurrence` picks the n-th (from 0) table of an array `[[section]]`."""
     current = None
+    seen = -1
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line.startswith("[") and line.endswith("]"):
             current = line.strip("[]").strip()
-            if key is None and current == section:
+            if current == section:
+                seen += 1
+            if key is None and current == section and occurrence in (None, seen):
                 return number
-        elif key and current == section and line.split("=", 1)[0].strip() == key:
+        elif (
+            key
+            and current == section
+            and occurrence in (None, seen)
+            and line.split("=", 1)[0].strip() == key
+        ):
             return number
     return None
 
