@@ -9,6 +9,7 @@ context managers, typically from a module-scoped fixture:
         server.url("/status/500")            # http://127.0.0.1:PORT/status/500
         server.route("/cart", handler)       # async handler(request) -> Response
         server.requests[-1].headers["x-a"]   # what the server received
+        server.connections                   # connections accepted so far
 
     ca = trustme.CA(); cert = issue(ca, days=2)
     with HttpServer(tls=cert) as server: ...  # https://127.0.0.1:PORT, served with `cert`
@@ -135,6 +136,7 @@ class HttpServer(LoopbackServer):
         self.text = "<html><body>In stock</body></html>"
         self.json: Any = {"items": [{"sku": "A1", "stock": 3}], "status": "ok"}
         self.requests: list[Request] = []
+        self.connections = 0  # accepted so far
         self._connections: set[asyncio.Task[None]] = set()
         self.routes: dict[str, Handler] = {
             "/text": self._text,
@@ -180,6 +182,7 @@ class HttpServer(LoopbackServer):
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self.connections += 1
         try:
             while True:
                 request = await _read_request(reader, writer)
