@@ -16,6 +16,7 @@ from storeops.commerce.aftersales import (
     ReturnRow,
     TicketReport,
     aftersales_alerts,
+    aftersales_comparison,
     alerts_from,
     binomial_tail,
     returns_report,
@@ -187,6 +188,31 @@ def test_alerts(after_shop) -> None:
     assert "40%" in alerts[0]["message"]
     quiet = AftersalesSettings(compliance_target=0.4)
     assert aftersales_alerts(after_shop, WEEK, quiet, timezone=PARIS) == []
+
+
+def test_comparison_with_the_week_before(after_shop) -> None:
+    before = Period(date(2025, 2, 22), date(2025, 2, 28))
+
+    def reports(period: Period):  # type: ignore[no-untyped-def]
+        return returns_report(after_shop, period), ticket_report(
+            after_shop, period, TARGETS, timezone=PARIS
+        )
+
+    compared = aftersales_comparison(reports(WEEK), reports(before))
+    previous = compared["previous"]
+    assert (previous["from"], previous["to"]) == ("2025-02-22", "2025-02-28")
+    # The week before has no order (O5 is of 20 Feb) and one ticket, T6: answered in 2 h, and
+    # 85 h old unresolved at its end (past 72 h); open at the end with it: T6 alone.
+    figures = previous["figures"]
+    assert (figures["refund_rate"], figures["refunded"]) == (None, D("0.00"))
+    assert (figures["first_response_sla"], figures["resolution_sla"]) == (1.0, 0.0)
+    assert (figures["backlog"], figures["tickets_opened"]) == (1, 1)
+    change = compared["change"]
+    assert change["refund_rate"] == {"absolute": None, "relative": None}
+    assert change["refunded"] == {"absolute": D("124.00"), "relative": None}
+    assert change["first_response_sla"]["absolute"] == pytest.approx(0.4 - 1.0)  # points
+    assert change["resolution_sla"] == {"absolute": 0.75, "relative": None}
+    assert change["backlog"] == {"absolute": 2, "relative": 2.0}
 
 
 def test_backlog_growth_alert() -> None:

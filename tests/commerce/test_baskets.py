@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from ibis.backends import BaseBackend
 
-from storeops.commerce.baskets import bought_together
+from storeops.commerce.baskets import baskets_comparison, bought_together, pairs_in
 from storeops.commerce.period import Period
 from tests.commerce.sales_data import build_sales_shop, on_engine
 from tests.commerce.spark import spark_session  # noqa: F401  (fixture used through on_engine)
@@ -141,3 +141,33 @@ def test_cli_json(cli, workspace) -> None:  # type: ignore[no-untyped-def]
     table = cli("baskets", "-w", workspace.workspace, "--from", "2025-06-01", "--to",
                 "2025-06-30", "--min-support", "2", "--max-basket", "4")  # fmt: skip
     assert table.code == 0 and "P  Product P" in table.out and "1 left" in table.out
+
+
+def test_given_pairs_in_a_period(con) -> None:
+    asked = [("P", "Q"), ("R", "S"), ("T", "P"), ("Q", "S"), ("X", "Y")]
+    found = pairs_in(con, period=JUNE, pairs=asked, max_basket=4)
+    assert found["orders"] == 8
+    view = {key: (p["orders"], p["orders_a"], p["orders_b"], p["lift"]) for key, p in found["pairs"].items()}  # fmt: skip
+    assert view == {
+        ("P", "Q"): (3, 5, 3, 1.6),
+        ("R", "S"): (2, 4, 3, pytest.approx(4 / 3)),
+        ("T", "P"): (1, 1, 5, 1.6),  # no support floor here: 1 × 8 / (1 × 5)
+        ("Q", "S"): (0, 3, 3, 0.0),  # never together
+        ("X", "Y"): (0, 0, 0, None),  # never sold
+    }
+
+
+def test_pairs_against_another_period(con) -> None:
+    report = bought_together(con, period=JUNE, min_support=2, max_basket=4)
+    # With K9 (max_basket 5) the same pairs sell differently: N 9, P 6, Q 4; PQ 4 -> lift 1.5
+    bigger = bought_together(con, period=JUNE, min_support=2, max_basket=5)
+    bigger.pairs = [p for p in bigger.pairs if (p["sku_a"], p["sku_b"]) == ("P", "Q")]
+    compared = baskets_comparison(con, bigger, JUNE)
+    [pq] = compared["pairs"]
+    assert compared["previous"] == {"from": "2025-06-01", "to": "2025-06-30", "orders": 9}
+    assert (pq["lift"], pq["previous"]["lift"]) == (1.5, 1.5)  # the same days and basket cap
+    assert pq["change"]["lift"] == {"absolute": 0.0, "relative": 0.0}
+    may = baskets_comparison(con, report, Period(date(2025, 5, 1), date(2025, 5, 31)))
+    assert may["previous"]["orders"] == 0
+    assert [p["change"]["lift"] for p in may["pairs"]] == [{"absolute": None, "relative": None}] * 3
+    assert [p["lift"] for p in may["pairs"]] == [p["lift"] for p in report.pairs]

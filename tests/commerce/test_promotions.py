@@ -12,7 +12,12 @@ import pytest
 from ibis.backends import BaseBackend
 
 from storeops.commerce.period import Period
-from storeops.commerce.promotions import Estimator, promotion_report
+from storeops.commerce.promotions import (
+    Estimator,
+    coded_sales,
+    promotion_report,
+    promotions_comparison,
+)
 from storeops.connectors.demo.calendar import black_friday
 from storeops.connectors.demo.generate import generate_demo, options_for
 from storeops.core.settings import Settings
@@ -154,6 +159,43 @@ def test_codes_without_dates_and_unknown_codes(promos) -> None:
 def test_empty_period(promos) -> None:
     report = _report(promos, period=Period(date(2024, 6, 1), date(2024, 6, 30)))
     assert report.codes == [] and report.campaigns == []
+
+
+def test_orders_with_codes_each_counted_once(promos) -> None:
+    # February: S1 200 − 20, S2 300 − 30, S3 100 − 15 (two codes, once), V1 150 − 50, W1 80 − 10,
+    # G1 60 − 6, I1 70 − 7; the voided S4 is no sale
+    assert coded_sales(promos, FEBRUARY) == {
+        "orders": 7,
+        "gross_sales": D("960.00"),
+        "discounts": D("138.00"),
+        "net_sales": D("822.00"),
+    }
+
+
+def test_codes_against_the_days_before(promos) -> None:
+    second_week = Period(date(2025, 2, 8), date(2025, 2, 14))
+    first_week = Period(date(2025, 2, 1), date(2025, 2, 7))
+    compared = promotions_comparison(promos, _report(promos, second_week), first_week)
+    codes = {row["code"]: row for row in compared["codes"]}
+    # SPRING10: S2 270 and S3 85 against S1 180 the week before
+    spring = codes["SPRING10"]
+    assert (spring["orders"], spring["net_sales"]) == (2, D("355.00"))
+    assert (spring["previous"]["orders"], spring["previous"]["net_sales"]) == (1, D("180.00"))
+    assert spring["change"]["net_sales"] == {"absolute": D("175.00"), "relative": 175 / 180}
+    assert codes["WELCOME"]["change"]["orders"] == {"absolute": 2, "relative": None}  # new
+    # every coded order of the second week (S2, S3, V1, W1, G1, I1) against S1
+    assert compared["coded"]["orders"] == 6
+    assert compared["previous"] == {
+        "from": "2025-02-01",
+        "to": "2025-02-07",
+        "coded": {
+            "orders": 1,
+            "gross_sales": D("200.00"),
+            "discounts": D("20.00"),
+            "net_sales": D("180.00"),
+        },
+    }
+    assert compared["change"]["coded"]["orders"] == {"absolute": 5, "relative": 5.0}
 
 
 def test_cli_json(workspace: Settings, cli) -> None:

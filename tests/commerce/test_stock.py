@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 from ibis.backends import BaseBackend
 
-from storeops.commerce.stock import StockRow, stock_health, stock_risks
+from storeops.commerce.period import Period
+from storeops.commerce.stock import StockRow, stock_comparison, stock_health, stock_risks
 from storeops.core.errors import UserError
 from tests.commerce.conftest import ENGINES
 from tests.commerce.stock_data import AS_OF, SINCE, engine_backend, stock_rows, write_rows
@@ -142,6 +144,34 @@ def test_risks_sorted_by_cover_without_archived(stock_shop) -> None:
 def test_service_level_is_checked(stock_shop) -> None:
     with pytest.raises(UserError, match="service level"):
         stock_health(stock_shop, as_of=AS_OF, service_level=1.0)
+
+
+def test_comparison_with_an_earlier_period(rows) -> None:
+    steady, outs = rows["STEADY"], rows["OUTS"]
+    earlier = [
+        replace(steady, velocity=1.0, units_sold=14, lost_sales=D("5.00"), stockout_days=1),
+        replace(outs, sku="GONE"),  # sold then, unknown now: not in the per-SKU figures
+    ]
+    before = Period(date(2025, 2, 1), date(2025, 2, 28))
+    compared = stock_comparison([steady, outs], earlier, before)
+    assert (compared["previous"]["from"], compared["previous"]["to"]) == (
+        "2025-02-01",
+        "2025-02-28",
+    )
+    velocity = compared["skus"]["STEADY"]["change"]["velocity"]
+    assert velocity == {"absolute": pytest.approx(1.0), "relative": pytest.approx(1.0)}  # 2 vs 1
+    assert compared["skus"]["STEADY"]["change"]["lost_sales"] == {
+        "absolute": D("-5.00"),
+        "relative": -1.0,
+    }
+    assert compared["skus"]["OUTS"]["previous"]["velocity"] is None
+    assert compared["skus"]["OUTS"]["change"]["velocity"] == {"absolute": None, "relative": None}
+    assert set(compared["skus"]) == {"STEADY", "OUTS"}
+    totals = compared["change"]["totals"]
+    assert totals["stockout_days"]["absolute"] == (0 + outs.stockout_days) - (
+        1 + outs.stockout_days
+    )
+    assert compared["previous"]["totals"]["skus"] == 2
 
 
 def test_stock_cli_json(cli, workspace) -> None:

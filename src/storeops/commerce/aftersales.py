@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 import ibis
 from ibis.backends import BaseBackend
 
+from storeops.commerce.compare import changes
 from storeops.commerce.kpis import sale_orders
 from storeops.commerce.period import Period
 from storeops.core.money import to_money
@@ -601,4 +602,34 @@ def aftersales_summary(
         },
         "tickets": ticket_data,
         "alerts": alerts_from(returns, tickets, targets),
+    }
+
+
+def aftersales_headline(returns: ReturnsReport, tickets: TicketReport) -> dict[str, Any]:
+    """The figures a period is judged by: return rates, refunded value, ticket SLA compliance,
+    median first response, backlog at the end, satisfaction, tickets opened."""
+    return {
+        "refund_rate": returns.totals["refund_rate"],
+        "unit_return_rate": returns.totals["unit_return_rate"],
+        "order_refund_rate": returns.totals["order_refund_rate"],
+        "refunded": returns.totals["refunded"],
+        "first_response_sla": tickets.first_response_sla["compliance"],
+        "resolution_sla": tickets.resolution_sla["compliance"],
+        "first_response_p50_hours": tickets.first_response_hours["p50"],
+        "backlog": tickets.backlog,
+        "satisfaction": tickets.satisfaction["average"],
+        "tickets_opened": tickets.opened,
+    }
+
+
+def aftersales_comparison(
+    current: tuple[ReturnsReport, TicketReport], previous: tuple[ReturnsReport, TicketReport]
+) -> dict[str, Any]:
+    """The headline figures of the compared period and how each moved since:
+    {previous{from, to, figures}, change{figure: {absolute, relative}}}; a rate's absolute
+    change is in points."""
+    now, before = aftersales_headline(*current), aftersales_headline(*previous)
+    return {
+        "previous": {**previous[0].period.as_json(), "figures": before},
+        "change": changes(now, before, now),
     }

@@ -22,6 +22,7 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
+from storeops.commerce.compare import changes
 from storeops.commerce.kpis import sale_orders
 from storeops.commerce.period import Period
 from storeops.commerce.sales import product_names
@@ -168,6 +169,81 @@ def _pair(row: dict[str, Any], analysed: int, names: dict[str, str]) -> dict[str
         "confidence_b_a": together / with_b,
         "lift": together * analysed / (with_a * with_b),
     }
+
+
+def pairs_in(
+    con: BaseBackend, *, period: Period, pairs: list[tuple[str, str]], max_basket: int = 20
+) -> dict[str, Any]:
+    """How the given pairs sold in `period` (orders with more than `max_basket` SKUs left out,
+    no support floor): {orders: N, pairs: {(sku_a, sku_b): {orders, orders_a, orders_b, support,
+    confidence_a_b, confidence_b_a, lift}}}; a ratio is None where its base is 0."""
+    with _baskets(con, period).cache() as items:
+        sizes = items.group_by("source", "order_id").aggregate(skus=items.count())
+        kept_orders = sizes.filter(sizes.skus <= max_basket).select("source", "order_id")
+        analysed = int(kept_orders.count().to_pyarrow().as_py() or 0)
+        skus = sorted({sku for pair in pairs for sku in pair})
+        found: dict[tuple[str, str], int] = {}
+        per_sku: dict[str, int] = {}
+        if analysed and skus:
+            wanted = ibis.memtable({"wanted": skus}, schema={"wanted": "string"})
+            kept = items.semi_join(kept_orders, ["source", "order_id"])
+            kept = kept.semi_join(wanted, kept.sku == wanted.wanted)
+            per_sku = {
+                row["sku"]: int(row["orders"])
+                for row in kept.group_by("sku")
+                .aggregate(orders=kept.count())
+                .to_pyarrow()
+                .to_pylist()
+            }
+            left = kept.select("source", "order_id", sku_a="sku")
+            right = kept.select(b_source="source", b_order="order_id", sku_b="sku")
+            together = (
+                left.join(
+                    right,
+                    [
+                        left.source == right.b_source,
+                        left.order_id == right.b_order,
+                        left.sku_a < right.sku_b,
+                    ],
+                )
+                .group_by("sku_a", "sku_b")
+                .aggregate(orders=ibis._.count())
+            )
+            found = {
+                (row["sku_a"], row["sku_b"]): int(row["orders"])
+                for row in together.to_pyarrow().to_pylist()
+            }
+    stats = {}
+    for a, b in pairs:
+        both = found.get((min(a, b), max(a, b)), 0)
+        with_a, with_b = per_sku.get(a, 0), per_sku.get(b, 0)
+        stats[(a, b)] = {
+            "orders": both,
+            "orders_a": with_a,
+            "orders_b": with_b,
+            "support": both / analysed if analysed else None,
+            "confidence_a_b": both / with_a if with_a else None,
+            "confidence_b_a": both / with_b if with_b else None,
+            "lift": both * analysed / (with_a * with_b) if with_a and with_b else None,
+        }
+    return {"orders": analysed, "pairs": stats}
+
+
+PAIR_FIGURES = ("orders", "support", "confidence_a_b", "confidence_b_a", "lift")
+
+
+def baskets_comparison(con: BaseBackend, report: BasketReport, previous: Period) -> dict[str, Any]:
+    """The report's pairs in the compared period: previous{from, to, orders} and pairs: the
+    report's, each with previous{orders, orders_a, orders_b, support, confidence_a_b,
+    confidence_b_a, lift} (same max_basket, no support floor) and change{figure: {absolute,
+    relative}}."""
+    keys = [(pair["sku_a"], pair["sku_b"]) for pair in report.pairs]
+    then = pairs_in(con, period=previous, pairs=keys, max_basket=report.max_basket)
+    pairs = []
+    for pair, key in zip(report.pairs, keys, strict=True):
+        before = then["pairs"][key]
+        pairs.append(pair | {"previous": before, "change": changes(pair, before, PAIR_FIGURES)})
+    return {"previous": {**previous.as_json(), "orders": then["orders"]}, "pairs": pairs}
 
 
 def baskets_summary(report: BasketReport) -> dict[str, Any]:

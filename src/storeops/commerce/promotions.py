@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 import ibis
 from ibis.backends import BaseBackend
 
+from storeops.commerce.compare import changes
 from storeops.commerce.kpis import sale_orders
 from storeops.commerce.period import Period, data_period
 from storeops.core.money import to_money
@@ -475,6 +476,47 @@ def _evaluate(
             "excluded_days": plan.after_excluded,
             "days": after_days,
         },
+    }
+
+
+def coded_sales(con: BaseBackend, period: Period) -> dict[str, Any]:
+    """The sale orders of the period that used any code, each order once: orders, gross sales,
+    discounts, net sales (as per code)."""
+    used = _orders_with_codes(con, period.start, period.end)
+    orders = used.group_by(["source", "source_id"]).aggregate(
+        gross=used.gross.max(), discounts=used.discounts.max()
+    )
+    sums = orders.aggregate(
+        orders=orders.count(), gross_sales=orders.gross.sum(), discounts=orders.discounts.sum()
+    )
+    return _usage_sums(sums.to_pyarrow().to_pylist()[0])
+
+
+CODE_FIGURES = ("orders", "gross_sales", "discounts", "net_sales")
+
+
+def promotions_comparison(
+    con: BaseBackend, report: PromotionReport, previous: Period
+) -> dict[str, Any]:
+    """The report's codes against the compared period: coded{...} (orders with any code in the
+    report's period), previous{from, to, coded{...}}, change{coded{figure: {absolute,
+    relative}}}, and codes: the report's code rows, each with previous{orders, gross_sales,
+    discounts, net_sales} (the same code in the compared period) and change{figure: ...}."""
+    used = _orders_with_codes(con, previous.start, previous.end)
+    sums = used.group_by("key").aggregate(
+        orders=used.count(), gross_sales=used.gross.sum(), discounts=used.discounts.sum()
+    )
+    before = {row.pop("key"): _usage_sums(row) for row in sums.to_pyarrow().to_pylist()}
+    codes = []
+    for row in report.codes:
+        then = before.get(_code_key(row["code"]), _usage_sums({}))
+        codes.append(row | {"previous": then, "change": changes(row, then, CODE_FIGURES)})
+    now, then_all = coded_sales(con, report.period), coded_sales(con, previous)
+    return {
+        "coded": now,
+        "previous": {**previous.as_json(), "coded": then_all},
+        "change": {"coded": changes(now, then_all, CODE_FIGURES)},
+        "codes": codes,
     }
 
 

@@ -50,6 +50,7 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
+from storeops.commerce.compare import changes
 from storeops.commerce.kpis import sale_orders
 from storeops.commerce.period import Period
 from storeops.core.errors import UserError
@@ -478,6 +479,31 @@ def stock_totals(rows: list[StockRow]) -> dict[str, Any]:
         "dead_value": _money_sum([r.stock_value for r in dead]),
         "slow_skus": len(slow),
         "slow_value": _money_sum([r.stock_value for r in slow]),
+    }
+
+
+SKU_FIGURES = ("velocity", "units_sold", "revenue", "stockout_days", "lost_sales")
+
+
+def stock_comparison(
+    rows: list[StockRow], previous_rows: list[StockRow], previous: Period
+) -> dict[str, Any]:
+    """The stock health of the compared period (stock_health's rows as of its last day) against
+    this one's: previous{from, to, totals}, change{totals{figure: {absolute, relative}}}, and
+    per SKU of `rows` skus{sku: {previous{velocity, units_sold, revenue, stockout_days,
+    lost_sales}, change{...}}} (previous figures None for a SKU unknown then)."""
+    now, before = stock_totals(rows), stock_totals(previous_rows)
+    then = {row.sku: asdict(row) for row in previous_rows}
+    skus = {}
+    for row in rows:
+        figures = asdict(row)
+        earlier = then.get(row.sku, {})
+        old = {name: earlier.get(name) for name in SKU_FIGURES}
+        skus[row.sku] = {"previous": old, "change": changes(figures, old, SKU_FIGURES)}
+    return {
+        "previous": {**previous.as_json(), "totals": before},
+        "change": {"totals": changes(now, before, now)},
+        "skus": skus,
     }
 
 
