@@ -26,7 +26,7 @@ from storeops.monitoring import actions as monitoring_actions
 from storeops.monitoring.models import MonitorState
 from storeops.monitoring.notify import Notifier
 from storeops.monitoring.probes import ProbeResult
-from storeops.monitoring.spec import ChannelSpec
+from storeops.monitoring.spec import ChannelSpec, SloSpec
 from storeops.workflows.watch import WatchHooks, duration_text
 from tests.workflows.watch_setup import (
     ACTOR,
@@ -276,3 +276,58 @@ def test_durations_read_well() -> None:
         "1 h 00 min",
         "2 h 15 min",
     ]
+
+
+def test_an_slo_page_opens_an_incident_and_its_end_resolves_it(shop, session) -> None:
+    checkout = add_service(session, "checkout", 1.0)
+    home = add_monitor(session, "home", checkout)
+    monitoring_actions.create_slo(
+        session,
+        SloSpec(
+            name="checkout-latency",
+            service="checkout",
+            kind="latency",
+            objective=0.99,
+            latency_threshold_ms=800,
+        ),
+        service_id=checkout.id,
+        origin="config",
+        actor=ACTOR,
+    )
+    with webhook_receiver() as hook:
+        monitoring_actions.create_channel(
+            session, ChannelSpec(name="ops", url=hook.url), origin="config", actor=ACTOR
+        )
+        session.commit()
+        engine = Engine(session, WatchHooks(shop, notifier=Notifier()))
+        for minute in range(10):  # up, but every check takes 2 s: all bad for the SLO
+            engine.result(home, True, minutes(minute), duration_ms=2000.0)
+        engine.minute(minutes(10))
+        [incident] = incidents(session)
+        # Every event of the last hour bad: burn rate 1 / (1 - 0.99) = 100.
+        assert (incident.source, incident.title, incident.opened_at) == (
+            "slo",
+            "SLO checkout-latency burning its error budget 100.0x",
+            minutes(10),
+        )
+        assert incident.revenue_per_minute == D("1.2833")
+        [page] = hook.posts
+        assert page["title"] == "Checkout: SLO checkout-latency page: error budget burning 100.0x"
+        assert page["message"].splitlines()[-2:] == [
+            "Burn rate: 100.0x (long window), 100.0x (short)",
+            f"Incident #{incident.id} (sev1): ≈ €0.00 at risk so far, €1.28/min",
+        ]
+        # Fast again. The 1 h rule needs the last 5 minutes bad too (clean from 15 on); the 6 h
+        # rule needs 6x over the last 30 minutes, i.e. 6% of them bad: 2 of 30 at 38
+        # (checks 8 and 9), 1 of 30 at 39.
+        for minute in range(10, 39):
+            engine.result(home, True, minutes(minute), duration_ms=50.0)
+        engine.minute(minutes(38))
+        session.refresh(incident)
+        assert incident.status == "open"
+        engine.minute(minutes(39))
+        session.refresh(incident)
+        assert (incident.status, incident.resolved_at) == ("resolved", minutes(39))
+        assert incident.revenue_at_risk == D("37.22")  # 1.2833 × 29 min = 37.2157
+        assert kinds(session, incident) == ["opened", "slo_recovered", "resolved"]
+        assert hook.titles()[-1] == "Checkout: SLO checkout-latency page resolved"

@@ -56,10 +56,17 @@ class Engine:
     hooks: WatchHooks
     writer: ResultWriter = field(default_factory=ResultWriter)
 
-    def result(self, monitor: Monitor, ok: bool, at: datetime, error: str = "HTTP 500") -> list:
+    def result(
+        self,
+        monitor: Monitor,
+        ok: bool,
+        at: datetime,
+        error: str = "HTTP 500",
+        duration_ms: float = 42.0,
+    ) -> list[Transition]:
         status = 200 if ok else 500
         probe = ProbeResult(
-            ok=ok, duration_ms=42.0, status_code=status, error=None if ok else error
+            ok=ok, duration_ms=duration_ms, status_code=status, error=None if ok else error
         )
         self.writer.add(monitor.id, at, probe, False)
         return self.flush(at)

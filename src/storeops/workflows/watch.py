@@ -35,6 +35,7 @@ from storeops.monitoring.maintenance import MaintenanceCalendar
 from storeops.monitoring.models import ChannelAlertState, Monitor, MonitorState, SloAlert
 from storeops.monitoring.notify import Message, Notifier
 from storeops.monitoring.results import Transition
+from storeops.monitoring.slo import SloAlertChange, evaluate_slo_alerts
 from storeops.workflows.revenue_at_risk import RevenueRates, at_risk_text, rate_text
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ class WatchHooks:
 
     def every_minute(self, session: Session, now: datetime) -> None:
         calendar = MaintenanceCalendar.load(session)
+        for change in evaluate_slo_alerts(session, now, calendar):
+            self._slo_change(session, change, now)
         self._reconcile(session, now)
         if self.notifier is not None:
             self.notifier.remind(
@@ -158,6 +161,46 @@ class WatchHooks:
         actions.resolve_incident(
             session, incident, now=at, actor=actions.SYSTEM, text="nothing fails any more"
         )
+
+    def _slo_change(self, session: Session, change: SloAlertChange, now: datetime) -> None:
+        """A page opens or joins its service's incident; its end may resolve the incident.
+        Tickets (slow burns) are notices only."""
+        alert, slo = change.alert, change.slo
+        service = session.get(Service, slo.service_id)
+        assert service is not None, "an SLO's service is a foreign key"
+        if change.change == "opened" and alert.severity == "page":
+            what = f"SLO {slo.name} burning its error budget {alert.burn_long:.1f}x"
+            incident = open_incident_of(session, service.id)
+            if incident is None:
+                rate = self.rates.for_service(service, now)
+                incident = actions.open_incident(
+                    session,
+                    service=service,
+                    title=what,
+                    source="slo",
+                    severity=severity_for(service),
+                    now=now,
+                    revenue_per_minute=rate.per_minute,
+                    actor=actions.SYSTEM,
+                )
+            else:
+                actions.join_incident(session, incident, kind="slo_page", text=what, now=now)
+            alert.incident_id = incident.id
+            session.flush()
+        elif change.change == "resolved" and alert.incident_id is not None:
+            incident = session.get(Incident, alert.incident_id)
+            if incident is not None and incident.status != IncidentStatus.resolved:
+                actions.record_event(
+                    session,
+                    incident,
+                    kind="slo_recovered",
+                    now=now,
+                    text=f"SLO {slo.name} no longer pages",
+                )
+                self._resolve_if_clear(session, incident, now)
+        if self.notifier is not None:
+            message = self._slo_message(session, change, service, now)
+            self.notifier.notify_slo(session, alert=alert, message=message, now=now)
 
     def _reconcile(self, session: Session, now: datetime) -> None:
         """Puts right what a lost hook call could leave: failing monitors without an incident,
@@ -247,6 +290,37 @@ class WatchHooks:
             rate = self.rates.for_service(service, now)
             count = state.consecutive_failures
             lines.append(f"{count} failed check{'s' if count != 1 else ''} in a row")
+            lines.append(
+                f"At risk while it lasts: {rate_text(rate.per_minute, self.currency, basis=rate.basis)}"
+            )
+        return Message(title, "\n".join(lines))
+
+    def _slo_message(
+        self, session: Session, change: SloAlertChange, service: Service, now: datetime
+    ) -> Message:
+        alert, slo, status = change.alert, change.slo, change.status
+        if change.change == "resolved":
+            title = f"{service.title}: SLO {slo.name} {alert.severity} resolved"
+        else:
+            title = (
+                f"{service.title}: SLO {slo.name} {alert.severity}: "
+                f"error budget burning {alert.burn_long:.1f}x"
+            )
+        lines = [
+            f"Service: {service.title} ({service.impact:.0%} of sales)",
+            f"SLO: {slo.name}, {slo.kind} {slo.objective:.2%} over {slo.window_days} days",
+        ]
+        if status.budget_remaining is not None:
+            lines.append(f"Error budget left: {status.budget_remaining:.0%}")
+        if change.change == "opened":
+            lines.append(
+                f"Burn rate: {alert.burn_long:.1f}x (long window), {alert.burn_short:.1f}x (short)"
+            )
+        incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
+        if incident is not None:
+            lines.append(self._incident_line(incident, now))
+        elif change.change == "opened":
+            rate = self.rates.for_service(service, now)
             lines.append(
                 f"At risk while it lasts: {rate_text(rate.per_minute, self.currency, basis=rate.basis)}"
             )
