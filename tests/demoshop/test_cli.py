@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-import select
+import queue
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import dns.resolver
 import pytest
 
 from tests.demoshop.conftest import run
@@ -31,12 +33,17 @@ def demo_shop(*args: str) -> Iterator[tuple[subprocess.Popen, dict[str, str]]]:
         text=True,
         env={**os.environ, "CI": "1", "COLUMNS": "200"},
     )
+    # Lines are read on a thread: a read with a deadline cannot see what Python already buffered.
+    lines: queue.Queue[str] = queue.Queue()
     printed: dict[str, str] = {}
-    deadline = time.monotonic() + 60
     try:
         while "Stop with Ctrl-C." not in printed:
-            ready, _, _ = select.select([proc.stdout], [], [], max(0, deadline - time.monotonic()))
-            line = proc.stdout.readline() if ready else ""
+            # one line per thread, so that nothing is read past the banner
+            threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()
+            try:
+                line = lines.get(timeout=60)
+            except queue.Empty:
+                line = ""
             if not line:
                 proc.kill()
                 pytest.fail(f"demo-shop did not start: {proc.stderr.read()}")
@@ -87,8 +94,9 @@ def test_serves_until_sigterm_and_faults_switch_from_the_cli(cli):
         assert "Demo shop stopped." in out
 
 
-def test_faults_given_at_start_and_tls_near_expiry():
-    with demo_shop("--tls", "--cert-days", "3", "--errors", "1", "--path", "/search") as (
+def test_faults_given_at_start_tls_near_expiry_and_dns():
+    args = ("--tls", "--cert-days", "3", "--errors", "1", "--path", "/search", "--dns-port", "0")
+    with demo_shop(*args) as (
         _proc,
         printed,
     ):
@@ -100,6 +108,11 @@ def test_faults_given_at_start_and_tls_near_expiry():
         assert days_left == pytest.approx(3, abs=0.01)
         assert _status(url + "search?q=shirt", trusted) == 500
         assert _status(url, trusted) == 200
+        name, _, nameserver = printed["DNS"].partition(" at ")
+        host, port = nameserver.split(":")
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers, resolver.port = [host], int(port)
+        assert [r.address for r in resolver.resolve(name, "A", lifetime=5)] == ["127.0.0.1"]
 
 
 def test_a_port_in_use_is_one_line_and_status_2(cli):

@@ -12,6 +12,7 @@ import typer
 from storeops.cli.common import JsonOption, console, print_json
 from storeops.core.errors import UserError
 from storeops.demoshop.admin import send_faults
+from storeops.demoshop.dns import DNS_NAME
 from storeops.demoshop.faults import BadFaults, Faults, parse_faults
 from storeops.demoshop.server import RunningShop, ShopConfig, serve
 
@@ -84,6 +85,10 @@ def demo_shop_command(
     cert_days: Annotated[
         float, typer.Option(help="With --tls: days until the certificate expires.")
     ] = 90,
+    dns_port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help=f"Also answer DNS for {DNS_NAME} on this UDP port."),
+    ] = None,
     latency_ms: LatencyOption = 0,
     errors: ErrorsOption = 0.0,
     paths: PathOption = None,
@@ -99,6 +104,7 @@ def demo_shop_command(
         http_port=None if tls else port,
         https_port=port if tls else None,
         cert_days=cert_days,
+        dns_port=dns_port,
         faults=_faults(latency_ms, errors, paths, down, wrong_stock),
         admin_token=token,
     )
@@ -121,6 +127,8 @@ def _print_ready(shop: RunningShop) -> None:
     lines = [f"Demo shop: {shop.base_url}", f"Admin token: {shop.admin_token}"]
     if shop.ca_file is not None:
         lines.append(f"CA file: {shop.ca_file}")
+    if shop.nameserver is not None:
+        lines.append(f"DNS: {DNS_NAME} at {shop.nameserver}")
     lines.append(f"Faults: {shop.faults.current.describe()}")
     ca = f" --ca-file {shop.ca_file}" if shop.ca_file else ""
     lines.append(

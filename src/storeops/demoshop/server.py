@@ -4,6 +4,7 @@ demo serves its pages over HTTP and its near-expiry certificate over HTTPS)."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import random
 import secrets
 import shutil
@@ -13,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from storeops.demoshop.app import make_app
 from storeops.demoshop.catalogue import Catalogue
+from storeops.demoshop.dns import serve_dns
 from storeops.demoshop.faults import Faults, FaultSwitch
 from storeops.demoshop.tls import TlsFiles, write_certificates
 
@@ -27,6 +30,7 @@ class ShopConfig:
     host: str = "127.0.0.1"
     http_port: int | None = 8081  # 0: any free port; None: no HTTP
     https_port: int | None = None  # 0: any free port; None: no HTTPS
+    dns_port: int | None = None  # UDP port answering DNS_NAME with the shop's address
     cert_days: float = 90  # the HTTPS certificate expires this many days after start
     faults: Faults = field(default_factory=Faults)
     admin_token: str | None = None  # None: a new random one
@@ -42,6 +46,8 @@ class RunningShop:
     tls: TlsFiles | None
     _runner: web.AppRunner
     _tls_dir: Path | None = None
+    nameserver: str | None = None  # "127.0.0.1:5353" when answering DNS
+    _dns: asyncio.DatagramTransport | None = None
 
     @property
     def base_url(self) -> str:
@@ -52,6 +58,8 @@ class RunningShop:
         return self.tls.ca_file if self.tls else None
 
     async def stop(self) -> None:
+        if self._dns is not None:
+            self._dns.close()
         await self._runner.cleanup()
         if self._tls_dir is not None:
             shutil.rmtree(self._tls_dir, ignore_errors=True)
@@ -62,6 +70,13 @@ def _url(scheme: str, host: str, port: int) -> str:
     if ":" in shown:
         shown = f"[{shown}]"
     return f"{scheme}://{shown}:{port}/"
+
+
+def _ip_or_loopback(host: str) -> str:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return "127.0.0.1"  # "localhost" and other names: the address they mean here
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -96,6 +111,10 @@ async def start_shop(config: ShopConfig, *, now: datetime | None = None) -> Runn
             sock = _listen(config.host, config.https_port)
             await web.SockSite(runner, sock, ssl_context=shop.tls.server_context()).start()
             shop.https_url = _url("https", config.host, sock.getsockname()[1])
+        if config.dns_port is not None:
+            address = _ip_or_loopback(urlsplit(shop.base_url).hostname or "")
+            shop._dns, port = await serve_dns(config.host, config.dns_port, address=address)
+            shop.nameserver = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
     except BaseException:
         await shop.stop()
         raise

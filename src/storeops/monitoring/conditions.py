@@ -55,7 +55,7 @@ _MS_PER_UNIT = {
     "w": 604_800_000.0,
 }
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
+_DURATION = re.compile(r"-?(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)\](.*)", re.S)
 _FUNCTION = re.compile(r"([A-Za-z_]+)\((.*)\)", re.S)
@@ -437,6 +437,7 @@ def _constant(text: str) -> Constant:
         return Constant(text, number)
     if _DURATION.fullmatch(text):
         ms = sum(float(n) * _MS_PER_UNIT[unit] for n, unit in _DURATION_PART.findall(text))
+        ms = -ms if text.startswith("-") else ms
         return Constant(text, ms, is_duration=True)
     if text[:1] in "\"'":
         raise ConditionError(f"unclosed quote in {text!r}")

@@ -39,6 +39,10 @@ class Progress:
         return f"in step {self.step!r} {self.stage}" if self.step else self.stage
 
 
+class ProbeError(Exception):
+    """A failure already put in words (one line)."""
+
+
 def judge(conditions: Iterable[Condition], ctx: ProbeContext) -> list[ConditionOutcome]:
     return [condition.evaluate(ctx) for condition in conditions]
 
@@ -60,6 +64,8 @@ def describe_error(exc: BaseException) -> str:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ProbeError):
+        return str(exc)
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return f"certificate not trusted: {certificate_problem(exc.certificate_error)}"
     if isinstance(exc, aiohttp.ClientConnectorSSLError | ssl.SSLError):

@@ -13,9 +13,11 @@ from yarl import URL
 from storeops.monitoring.conditions import ProbeContext, compile_conditions
 from storeops.monitoring.probes.client import ProbeClient
 from storeops.monitoring.probes.result import (
+    ProbeError,
     ProbeResult,
     Progress,
     certificate_problem,
+    describe_error,
     failed_text,
     judge,
     one_line,
@@ -64,7 +66,12 @@ async def probe_tls(spec: MonitorSpec, client: ProbeClient, progress: Progress) 
 
 async def _handshake(host: str, port: int, context: ssl.SSLContext) -> tuple[bytes, str | None]:
     """The server's certificate (DER) and address, from one TLS handshake."""
-    _, writer = await asyncio.open_connection(host, port, ssl=context, server_hostname=host)
+    try:
+        _, writer = await asyncio.open_connection(host, port, ssl=context, server_hostname=host)
+    except ssl.SSLError:
+        raise
+    except OSError as exc:
+        raise ProbeError(f"cannot connect to {host}:{port}: {describe_error(exc)}") from exc
     try:
         ssl_object = writer.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
