@@ -165,4 +165,8 @@ async def test_nothing_listening_or_no_tls(ca_file: Path) -> None:
     async with plain:
         port = plain.sockets[0].getsockname()[1]
         result = await probe(tls_monitor(f"https://127.0.0.1:{port}/"), ca_file)
-    assert result.error is not None and result.error.startswith("TLS handshake failed: ")
+        https = await probe(
+            MonitorSpec(name="home", kind="http", service="web", url=f"https://127.0.0.1:{port}/"),
+            ca_file,
+        )
+    assert result.error == https.error == "TLS handshake failed: wrong version number"

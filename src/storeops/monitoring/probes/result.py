@@ -68,7 +68,9 @@ def _describe(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return f"certificate not trusted: {certificate_problem(exc.certificate_error)}"
-    if isinstance(exc, aiohttp.ClientConnectorSSLError | ssl.SSLError):
+    if isinstance(exc, aiohttp.ClientConnectorSSLError):
+        return f"TLS handshake failed: {_ssl_reason(exc.os_error)}"
+    if isinstance(exc, ssl.SSLError):
         return f"TLS handshake failed: {_ssl_reason(exc)}"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return f"cannot resolve {exc.host}"
