@@ -15,6 +15,7 @@ one gives the last baseline read (or 0, saying so) and is asked again next time.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -61,12 +62,18 @@ class RevenueRates:
         self._settings = settings
         self._zone = ZoneInfo(settings.store.timezone)
         self._weeks = weeks
+        self._lock = threading.Lock()
         self._hours: dict[datetime, Baseline] = {}
         self._last: Baseline | None = None
         self.reads = 0  # how often the warehouse was opened (the cache's whole point)
 
     def baseline(self, at: datetime) -> tuple[Baseline, str]:
-        """The store's baseline for `at` and its basis."""
+        """The store's baseline for `at` and its basis. Thread-safe (the web app shares one):
+        a new hour is read once, by the first caller, while the others wait for it."""
+        with self._lock:
+            return self._baseline(at)
+
+    def _baseline(self, at: datetime) -> tuple[Baseline, str]:
         hour = at.astimezone(self._zone).replace(minute=0, second=0, microsecond=0)
         found = self._hours.get(hour)
         if found is not None:
