@@ -17,6 +17,9 @@ context managers, typically from a module-scoped fixture:
     with DnsServer({"shop.test": {"A": ["10.0.0.1"]}}, silent={"slow.test"}) as dns:
         dns.nameserver                       # "127.0.0.1:PORT"
 
+    closed_port()                            # connecting is refused
+    with hanging_port() as port: ...         # connecting hangs (for connect timeouts)
+
 Built-in routes of HttpServer (every response has Content-Length unless said otherwise):
     /status/CODE            that status, body "status CODE"
     /text                   200 text/html, body `server.text`
@@ -41,7 +44,9 @@ import socket
 import ssl
 import struct
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -434,3 +439,30 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def hanging_port(fill: int = 3) -> Iterator[int]:
+    """A loopback port where connecting hangs: it listens but never accepts, and its accept
+    queue is full, so Linux drops further connection requests (a firewall that drops, not
+    refuses)."""
+    listener = socket.socket()
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = int(listener.getsockname()[1])
+        for _ in range(fill):
+            filler = socket.socket()
+            filler.setblocking(False)
+            try:
+                filler.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(filler)
+        time.sleep(0.05)  # the handshakes complete and fill the queue
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()

@@ -80,7 +80,7 @@ class ProbeClient:
         if ca_file is not None:
             self.verifying.load_verify_locations(cafile=str(ca_file))
         # Reads a certificate whatever it is (expired, self-signed) so it can be described.
-        self.trusting = ssl.create_default_context()
+        self.trusting = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no trust store to load
         self.trusting.check_hostname = False
         self.trusting.verify_mode = ssl.CERT_NONE
         self._headers = {"User-Agent": user_agent}
