@@ -113,6 +113,16 @@ def test_a_window_that_began_before_the_question_still_covers() -> None:
     assert calendar.active(utc(2026, 6, 8, 6, 0)) == []
 
 
+def test_a_cron_day_that_never_comes_covers_nothing_and_breaks_nothing() -> None:
+    never = MaintenanceWindow(
+        id=4, name="feb-30", service_id=None, cron="0 0 30 2 *", duration_minutes=60, timezone="UTC"
+    )
+    calendar = MaintenanceCalendar.of([never, nightly_paris()])
+    assert not calendar.covers(1, utc(2026, 3, 2, 0, 30))
+    assert calendar.covers(7, utc(2026, 3, 2, 1, 30))
+    assert [o.name for o in calendar.upcoming(utc(2026, 3, 2), limit=1)] == ["nightly-backup"]
+
+
 def test_upcoming_lists_the_next_occurrences_of_every_window_in_order() -> None:
     one_off = MaintenanceWindow(
         id=2,

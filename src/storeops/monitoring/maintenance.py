@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -61,7 +61,10 @@ class _Rule:
         first = (start - self.duration).astimezone(self.zone).replace(tzinfo=None)
         walk = croniter(self.cron, first - timedelta(days=1))
         while True:
-            local: datetime = walk.get_next(datetime)
+            try:
+                local: datetime = walk.get_next(datetime)
+            except CroniterBadDateError:  # a day that never comes, e.g. 30 February
+                return
             begins = local.replace(tzinfo=self.zone).astimezone(UTC)
             if begins >= end:
                 return
