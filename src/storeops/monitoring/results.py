@@ -1,0 +1,292 @@
+"""Storing check results: raw rows, each monitor's state, rollups, and the transitions they cause.
+
+The engine adds results as checks finish and flushes them about once a second, in one
+transaction: the raw results, the monitors' consecutive counts (MonitorState) and the minute,
+hour and day rollups move together, so a process killed at any moment leaves them consistent,
+and a restarted engine continues the counts where they stood. A transition fires only when a
+count crosses its threshold, never again on a restart.
+
+Counting rules, per monitor and in the order the checks started:
+- a failure adds to consecutive_failures and zeroes consecutive_successes; reaching the
+  monitor's failure_threshold makes it failing: a "failing" transition.
+- a success adds to consecutive_successes. While failing, consecutive_failures keeps the length
+  of the failing streak (that is what "failing" is, persisted without another column) until
+  success_threshold successes in a row: a "recovered" transition, and it is zeroed. Otherwise
+  a success zeroes it.
+- a failure inside a maintenance window counts nowhere: it alerts nobody and opens nothing.
+  A success inside one still counts, so a monitor can recover during maintenance.
+
+Rollups count checks outside maintenance (`checks`, `failures`, and their latency histogram,
+failures included) and apart those inside (`maintenance`), so maintenance burns no error budget.
+Only one engine writes a state DB: rollups are read, merged and written back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Delete, delete, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from storeops.monitoring import latency
+from storeops.monitoring.models import CheckResult, Monitor, MonitorState, ResultRollup
+from storeops.monitoring.probes import ProbeResult
+from storeops.monitoring.queries import floor_day, floor_hour, floor_minute
+
+# How long each resolution is kept; day rollups are kept for good.
+MINUTE_ROLLUP_DAYS = 14
+HOUR_ROLLUP_DAYS = 400
+RESOLUTIONS = (("minute", floor_minute), ("hour", floor_hour), ("day", floor_day))
+MAX_ERROR_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A monitor crossing a threshold: "failing" (failure_threshold failures in a row) or
+    "recovered" (success_threshold successes in a row after failing)."""
+
+    monitor_id: int
+    monitor_name: str
+    service_id: int
+    kind: str  # failing | recovered
+    at: datetime  # when the check that crossed the threshold started
+    consecutive_failures: int
+    consecutive_successes: int
+    error: str | None  # the last check's error
+
+
+@dataclass(frozen=True)
+class PendingResult:
+    monitor_id: int
+    started_at: datetime
+    result: ProbeResult
+    in_maintenance: bool
+
+
+@dataclass
+class _Rollup:
+    checks: int = 0
+    failures: int = 0
+    maintenance: int = 0
+    duration_sum_ms: float = 0.0
+    duration_max_ms: float = 0.0
+    histogram: list[int] = field(default_factory=latency.empty_histogram)
+
+    def count(self, ok: bool, duration_ms: float, in_maintenance: bool) -> None:
+        if in_maintenance:
+            self.maintenance += 1
+            return
+        self.checks += 1
+        self.failures += 0 if ok else 1
+        self.duration_sum_ms += duration_ms
+        self.duration_max_ms = max(self.duration_max_ms, duration_ms)
+        self.histogram[latency.bucket_of(duration_ms)] += 1
+
+    def merge(self, row: ResultRollup) -> None:
+        self.checks += row.checks
+        self.failures += row.failures
+        self.maintenance += row.maintenance
+        self.duration_sum_ms += row.duration_sum_ms
+        self.duration_max_ms = max(self.duration_max_ms, row.duration_max_ms)
+        latency.add_into(self.histogram, row.histogram)
+
+    def values(self) -> dict[str, object]:
+        return {
+            "checks": self.checks,
+            "failures": self.failures,
+            "maintenance": self.maintenance,
+            "duration_sum_ms": self.duration_sum_ms,
+            "duration_max_ms": self.duration_max_ms,
+            "histogram": self.histogram,
+        }
+
+
+class ResultWriter:
+    """Buffers results (add, from the event loop) and writes them in batches (flush)."""
+
+    def __init__(self) -> None:
+        self._pending: list[PendingResult] = []
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(
+        self, monitor_id: int, started_at: datetime, result: ProbeResult, in_maintenance: bool
+    ) -> None:
+        # Rollups are cut at UTC minutes, hours and days.
+        started_at = started_at.astimezone(UTC)
+        self._pending.append(PendingResult(monitor_id, started_at, result, in_maintenance))
+
+    def take(self) -> list[PendingResult]:
+        """The buffered results, leaving the buffer empty (call it where add() is called)."""
+        batch, self._pending = self._pending, []
+        return batch
+
+    def flush(self, session: Session, now: datetime) -> list[Transition]:
+        return self.write(session, self.take(), now)
+
+    def write(
+        self, session: Session, batch: list[PendingResult], now: datetime
+    ) -> list[Transition]:
+        """Writes a batch into the session's transaction (the caller commits) and returns the
+        transitions it caused. Results of monitors deleted meanwhile are dropped."""
+        if not batch:
+            return []
+        monitors = {
+            row.id: row
+            for row in session.execute(
+                select(
+                    Monitor.id,
+                    Monitor.name,
+                    Monitor.service_id,
+                    Monitor.failure_threshold,
+                    Monitor.success_threshold,
+                ).where(Monitor.id.in_({item.monitor_id for item in batch}))
+            )
+        }
+        batch = sorted(
+            (item for item in batch if item.monitor_id in monitors),
+            key=lambda item: (item.monitor_id, item.started_at),
+        )
+        if not batch:
+            return []
+        session.execute(insert(CheckResult), [_raw_row(item) for item in batch])
+        transitions = _update_states(session, batch, monitors)
+        _update_rollups(session, batch)
+        return transitions
+
+
+def _raw_row(item: PendingResult) -> dict[str, object]:
+    result = item.result
+    return {
+        "monitor_id": item.monitor_id,
+        "at": item.started_at,
+        "ok": result.ok,
+        "duration_ms": result.duration_ms,
+        "status_code": result.status_code,
+        "error": result.error[:MAX_ERROR_CHARS] if result.error else None,
+        "details": result.details or None,
+        "in_maintenance": item.in_maintenance,
+    }
+
+
+def _update_states(
+    session: Session, batch: list[PendingResult], monitors: dict[int, Any]
+) -> list[Transition]:
+    ids = sorted({item.monitor_id for item in batch})
+    states = {
+        state.monitor_id: state
+        for state in session.scalars(select(MonitorState).where(MonitorState.monitor_id.in_(ids)))
+    }
+    transitions: list[Transition] = []
+    for item in batch:
+        monitor = monitors[item.monitor_id]
+        state = states.get(item.monitor_id)
+        if state is None:
+            state = states[item.monitor_id] = MonitorState(
+                monitor_id=item.monitor_id, consecutive_failures=0, consecutive_successes=0
+            )
+            session.add(state)
+        kind = _count(state, item, monitor.failure_threshold, monitor.success_threshold)
+        if kind is not None:
+            transitions.append(
+                Transition(
+                    monitor_id=item.monitor_id,
+                    monitor_name=monitor.name,
+                    service_id=monitor.service_id,
+                    kind=kind,
+                    at=item.started_at,
+                    consecutive_failures=state.consecutive_failures,
+                    consecutive_successes=state.consecutive_successes,
+                    error=state.last_error,
+                )
+            )
+    session.flush()
+    return transitions
+
+
+def _count(
+    state: MonitorState, item: PendingResult, failure_threshold: int, success_threshold: int
+) -> str | None:
+    """Applies one result to the monitor's state; the transition it causes, if any."""
+    result = item.result
+    state.last_ok = result.ok
+    state.last_checked_at = item.started_at
+    state.last_error = None if result.ok else (result.error or "failed")[:MAX_ERROR_CHARS]
+    failing = state.consecutive_failures >= failure_threshold
+    if not result.ok:
+        if item.in_maintenance:
+            return None
+        state.consecutive_successes = 0
+        state.consecutive_failures += 1
+        return (
+            "failing" if not failing and state.consecutive_failures >= failure_threshold else None
+        )
+    state.consecutive_successes += 1
+    if not failing:
+        state.consecutive_failures = 0
+        return None
+    if state.consecutive_successes >= success_threshold:
+        state.consecutive_failures = 0
+        return "recovered"
+    return None
+
+
+def _update_rollups(session: Session, batch: list[PendingResult]) -> None:
+    for resolution, floor in RESOLUTIONS:
+        fresh: dict[tuple[int, datetime], _Rollup] = defaultdict(_Rollup)
+        for item in batch:
+            fresh[(item.monitor_id, floor(item.started_at))].count(
+                item.result.ok, item.result.duration_ms, item.in_maintenance
+            )
+        existing = session.scalars(
+            select(ResultRollup).where(
+                ResultRollup.resolution == resolution,
+                tuple_(ResultRollup.monitor_id, ResultRollup.start).in_(list(fresh)),
+            )
+        ).all()
+        updates = []
+        for row in existing:
+            rollup = fresh.pop((row.monitor_id, row.start))
+            rollup.merge(row)
+            updates.append(
+                {"monitor_id": row.monitor_id, "resolution": resolution, "start": row.start}
+                | rollup.values()
+            )
+            session.expunge(row)  # written below, by primary key
+        if updates:
+            session.execute(update(ResultRollup), updates)
+        if fresh:
+            session.execute(
+                insert(ResultRollup),
+                [
+                    {"monitor_id": monitor_id, "resolution": resolution, "start": start}
+                    | rollup.values()
+                    for (monitor_id, start), rollup in fresh.items()
+                ],
+            )
+
+
+def prune(session: Session, now: datetime, raw_retention_days: int) -> dict[str, int]:
+    """Deletes raw results older than the retention, minute rollups older than two weeks and
+    hour rollups older than 400 days; day rollups stay. Returns the rows deleted per kind."""
+
+    def deleted(statement: Delete) -> int:
+        return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+    counts = {
+        "raw": deleted(
+            delete(CheckResult).where(CheckResult.at < now - timedelta(days=raw_retention_days))
+        )
+    }
+    for resolution, days in (("minute", MINUTE_ROLLUP_DAYS), ("hour", HOUR_ROLLUP_DAYS)):
+        counts[resolution] = deleted(
+            delete(ResultRollup).where(
+                ResultRollup.resolution == resolution,
+                ResultRollup.start < now - timedelta(days=days),
+            )
+        )
+    return counts
