@@ -33,15 +33,12 @@ def add_service(session: Session, name: str, impact: float) -> Service:
 
 
 def add_monitor(session: Session, name: str, service: Service, **fields: object) -> Monitor:
-    spec = MonitorSpec(
-        name=name,
-        kind="http",
-        service=service.name,
-        url="http://127.0.0.1:9/",
-        failure_threshold=2,
-        success_threshold=2,
-        **fields,
-    )
+    values: dict[str, object] = {
+        "url": "http://127.0.0.1:9/",
+        "failure_threshold": 2,
+        "success_threshold": 2,
+    }
+    spec = MonitorSpec(name=name, kind="http", service=service.name, **(values | fields))
     return monitoring_actions.create_monitor(
         session, spec, service_id=service.id, origin="config", actor=ACTOR
     )
