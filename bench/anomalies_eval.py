@@ -33,6 +33,7 @@ from storeops.commerce.period import Period
 from storeops.connectors.demo.calendar import Calendar
 from storeops.connectors.demo.generate import generate_demo, options_for
 from storeops.core.settings import Settings, write_default_settings
+from storeops.warehouse.derived import CELL_SOURCES, refresh_sales_cells
 
 END = date(2025, 6, 30)
 CHANNELS = ("web", "mobile_app", "marketplace")  # pos is closed on Sundays: drawn apart
@@ -234,6 +235,10 @@ def inject(path: Path, seed: int, first: date, last: date) -> list[Injected]:
                     f"o.local_date = DATE '{day}' AND {_bucket('o.source_id')} < {int(share * 1000)}",
                 )
                 found.append(Injected(kind, [day], None, None, "orders"))
+        # The injections rewrite facts behind the writers' back: rebuild the derived cells as
+        # a writer would, so the detector reads what was injected.
+        import_id = con.execute("SELECT max(import_id) FROM imports").fetchone()[0]
+        refresh_sales_cells(con, qualifier="", import_id=import_id, tables=set(CELL_SOURCES))
     return found
 
 

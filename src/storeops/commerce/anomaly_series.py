@@ -24,6 +24,7 @@ from ibis.backends import BaseBackend
 
 from storeops.commerce.kpis import sale_orders
 from storeops.core.money import to_money
+from storeops.warehouse.derived import CELLS
 
 NO_CATEGORY = "(no category)"
 NO_CHANNEL = "(no channel)"
@@ -96,20 +97,8 @@ def load_series(con: BaseBackend, *, first: date, last: date) -> DailySeries:
         ),
         columns=["local_date", "channel", "orders", "discounts"],
     )
-    lines = con.table("order_lines")
-    sold = lines.join(
-        orders.select("source", "source_id", "local_date", "channel"),
-        [lines.source == orders.source, lines.order_id == orders.source_id],
-    ).left_join(categories(con), "sku")
-    sold = sold.mutate(category=sold.category.fill_null(NO_CATEGORY))
     cube = pd.DataFrame(
-        _rows(
-            sold.group_by(["local_date", "channel", "category"]).aggregate(
-                gross=(sold.price * sold.quantity).sum(),
-                line_discounts=sold.discount.sum(),
-                orders=sold.order_id.nunique(),
-            )
-        ),
+        _rows(_cube(con, orders, first, last)),
         columns=["local_date", "channel", "category", "gross", "line_discounts", "orders"],
     )
     refunds = _refunds_by_channel(con, first, last)
@@ -155,6 +144,41 @@ def load_series(con: BaseBackend, *, first: date, last: date) -> DailySeries:
 
     sessions = _add_conversion(con, first, last, layout, series)
     return DailySeries(days, series, net, sessions)
+
+
+def _cube(con: BaseBackend, orders: ibis.Table, first: date, last: date) -> ibis.Table:
+    """Sale lines summed per day × channel × category: from the warehouse's sales_cells when
+    they match its last import (warehouse/derived.py), else from the lines themselves."""
+    if cells_are_current(con):
+        cells = con.table(CELLS)
+        cells = cells.filter(cells.local_date.between(first, last))
+        return cells.select(
+            "local_date",
+            channel=cells.channel.fill_null(NO_CHANNEL),
+            category=cells.category.fill_null(NO_CATEGORY),
+            gross=cells.gross,
+            line_discounts=cells.line_discounts,
+            orders=cells.orders,
+        )
+    lines = con.table("order_lines")
+    sold = lines.join(
+        orders.select("source", "source_id", "local_date", "channel"),
+        [lines.source == orders.source, lines.order_id == orders.source_id],
+    ).left_join(categories(con), "sku")
+    sold = sold.mutate(category=sold.category.fill_null(NO_CATEGORY))
+    return sold.group_by(["local_date", "channel", "category"]).aggregate(
+        gross=(sold.price * sold.quantity).sum(),
+        line_discounts=sold.discount.sum(),
+        orders=sold.order_id.nunique(),
+    )
+
+
+def cells_are_current(con: BaseBackend) -> bool:
+    if CELLS not in con.list_tables():
+        return False
+    built = con.table(CELLS).import_id.max().to_pyarrow().as_py()
+    last = con.table("imports").import_id.max().to_pyarrow().as_py()
+    return built is not None and built == last
 
 
 def _first_day(frame: pd.DataFrame) -> date | None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from storeops.warehouse.connection import WRITE_ALIAS
+from storeops.warehouse.derived import refresh_sales_cells
 from storeops.warehouse.loading import row_hash_sql
 from storeops.warehouse.schema import DATA_TABLES, TABLES
 
@@ -73,6 +74,9 @@ def replace_source(
         writer = BulkWriter(con, source, import_id)
         yield writer
         _log(con, writer, kind=kind, description=description, started=started)
+        refresh_sales_cells(
+            con, qualifier=WH, import_id=writer.import_id, tables={t.name for t in DATA_TABLES}
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

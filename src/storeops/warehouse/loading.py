@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from storeops.warehouse.connection import WRITE_ALIAS, scalar
+from storeops.warehouse.derived import refresh_sales_cells
 from storeops.warehouse.schema import OWNED, QUARANTINE, TABLES
 
 WH = WRITE_ALIAS + "."
@@ -193,6 +194,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> ImportRes
             records=records,
         )
         _log_import(con, staged, result)
+        refresh_sales_cells(con, qualifier=WH, import_id=import_id, tables=set(staged.tables))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
