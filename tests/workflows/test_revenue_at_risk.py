@@ -123,3 +123,18 @@ def test_live_and_frozen_amounts_and_monthly_totals(database_url: str, workspace
             )
     finally:
         engine.dispose()
+
+
+def test_an_unreadable_warehouse_keeps_the_last_baseline_or_says_so(shop: Settings) -> None:
+    rates = RevenueRates(shop)
+    assert rates.for_service(service(1.0), AT).per_minute == D("1.2833")
+    path = shop.duckdb_path()
+    assert path is not None
+    path.write_bytes(b"not a DuckDB file" * 100)
+    later = rates.for_service(service(1.0), AT + timedelta(hours=2))
+    assert (later.per_minute, later.basis) == (D("1.2833"), "weekday-hour")  # the last one read
+    fresh = RevenueRates(shop).for_service(service(1.0), AT)
+    assert (fresh.per_minute, fresh.basis, fresh.known) == (D(0), "warehouse unavailable", False)
+    assert (
+        rate_text(fresh.per_minute, "EUR", basis=fresh.basis) == "€0.00/min (warehouse unavailable)"
+    )

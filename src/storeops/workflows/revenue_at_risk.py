@@ -8,8 +8,10 @@ is open, frozen once resolved.
 The warehouse is DuckDB by default and other processes (an import, the web app) may hold it:
 it is opened read-only for one read and closed at once, and the baseline, which changes once
 an hour, is kept per store-local hour, so the engine does not open the warehouse on every
-flush. A missing or empty warehouse gives a rate of 0 that says "no sales history"; a busy
-one gives the last baseline read (or 0, saying so) and is asked again next time.
+flush. A missing or empty warehouse gives a rate of 0 that says "no sales history". One that
+cannot be read (busy past the readers' wait, a server down, a broken file) gives the last
+baseline read, or 0 saying "warehouse unavailable", and is asked again next time: an incident
+must open whatever the warehouse's state.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from storeops.warehouse.engine import open_warehouse
 
 log = logging.getLogger(__name__)
 
-WAREHOUSE_BUSY = "warehouse busy"
+WAREHOUSE_UNAVAILABLE = "warehouse unavailable"
 KEPT_HOURS = 4  # baselines kept: this hour and a few around it
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
 
@@ -47,12 +49,12 @@ class RevenueRate:
     per_minute: Decimal  # the store's rate × the service's impact
     store_per_minute: Decimal
     impact: float
-    basis: str  # commerce.revenue_rate.Basis, or "warehouse busy"
+    basis: str  # commerce.revenue_rate.Basis, or "warehouse unavailable"
     event: str | None = None  # "BF+0" on Black Friday...
 
     @property
     def known(self) -> bool:
-        return self.basis not in (Basis.no_history, WAREHOUSE_BUSY)
+        return self.basis not in (Basis.no_history, WAREHOUSE_UNAVAILABLE)
 
 
 class RevenueRates:
@@ -82,13 +84,19 @@ class RevenueRates:
             found = self._read(at)
         except UserError as exc:  # busy, or a warehouse URL that does not answer
             log.warning("revenue baseline not read: %s", exc)
-            if self._last is not None:
-                return self._last, self._last.basis
-            return Baseline(Decimal(0), Basis.no_history), WAREHOUSE_BUSY
+            return self._fallback()
+        except Exception:  # a broken warehouse must not stop incidents from opening
+            log.exception("revenue baseline not read")
+            return self._fallback()
         self._hours[hour] = self._last = found
         for old in sorted(self._hours, key=lambda h: abs(h - hour))[KEPT_HOURS:]:
             del self._hours[old]
         return found, found.basis
+
+    def _fallback(self) -> tuple[Baseline, str]:
+        if self._last is not None:
+            return self._last, self._last.basis
+        return Baseline(Decimal(0), Basis.no_history), WAREHOUSE_UNAVAILABLE
 
     def _read(self, at: datetime) -> Baseline:
         path = self._settings.duckdb_path()
@@ -134,7 +142,7 @@ def format_money(amount: Decimal, currency: str) -> str:
 def rate_text(per_minute: Decimal, currency: str, *, basis: str | None = None) -> str:
     """ "€20.57/min", with why it may be 0."""
     text = f"{format_money(per_minute, currency)}/min"
-    if basis in (Basis.no_history, WAREHOUSE_BUSY):
+    if basis in (Basis.no_history, WAREHOUSE_UNAVAILABLE):
         return f"{text} ({basis})"
     return text
 
