@@ -4,6 +4,7 @@ answers slowly, trickles bytes, resets, hangs up or speaks no HTTP."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -268,3 +269,62 @@ async def test_cancelling_a_check_cancels_it(server: HttpServer) -> None:
 async def test_the_client_must_be_entered() -> None:
     with pytest.raises(RuntimeError, match="async with ProbeClient"):
         _ = ProbeClient().session
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"url": "https://shop.test/", "conditions": ["[CONNECTED] == true"]},
+            "http checks have no [CONNECTED]",
+        ),
+        (
+            {"url": "http://shop.test/", "conditions": ["[CERTIFICATE_EXPIRATION] > 7d"]},
+            "needs an https:// url",
+        ),
+        (
+            {"kind": "tcp", "host": "db", "port": 5432, "conditions": ["[STATUS] == 200"]},
+            "tcp checks have no [STATUS]",
+        ),
+        (
+            {"kind": "dns", "host": "shop.test", "conditions": ["[HEADERS].X == 1"]},
+            "dns checks have no [HEADERS]",
+        ),
+        (
+            {"kind": "tls", "url": "https://shop.test/", "conditions": ["len([BODY]) > 1"]},
+            "tls checks have no [BODY]",
+        ),
+    ],
+)
+def test_conditions_the_kind_cannot_observe_are_refused(
+    fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        validate(monitor(**fields))
+
+
+def test_what_each_kind_observes_is_accepted() -> None:
+    validate(
+        monitor(
+            url="https://shop.test/",
+            conditions=["[CERTIFICATE_EXPIRATION] > 7d", "[IP] == 10.0.0.1"],
+        )
+    )
+    validate(
+        monitor(
+            kind="tcp",
+            host="db",
+            port=5432,
+            conditions=["[CONNECTED] == true", "[RESPONSE_TIME] < 50"],
+        )
+    )
+    validate(
+        monitor(
+            kind="dns",
+            host="shop.test",
+            conditions=["[DNS_RCODE] == NOERROR", "[BODY] == pat(*10.*)"],
+        )
+    )
+    validate(
+        monitor(kind="tls", url="https://shop.test/", conditions=["[CERTIFICATE_EXPIRATION] > 7d"])
+    )

@@ -66,18 +66,32 @@ async def attempt_once(spec: MonitorSpec, client: ProbeClient) -> ProbeResult:
     )
 
 
+_HTTP = frozenset({"STATUS", "RESPONSE_TIME", "BODY", "HEADERS", "IP", "CERTIFICATE_EXPIRATION"})
+# The placeholders each kind observes (journey: its own conditions; steps are http requests).
+OBSERVES: dict[Kind, frozenset[str]] = {
+    Kind.http: _HTTP,
+    Kind.keyword: _HTTP,
+    Kind.json: _HTTP,
+    Kind.tls: frozenset({"CERTIFICATE_EXPIRATION", "RESPONSE_TIME", "IP", "CONNECTED"}),
+    Kind.tcp: frozenset({"CONNECTED", "RESPONSE_TIME", "IP"}),
+    Kind.dns: frozenset({"DNS_RCODE", "IP", "BODY", "RESPONSE_TIME"}),
+    Kind.journey: frozenset({"STATUS", "RESPONSE_TIME", "BODY", "HEADERS"}),
+}
+
+
 def validate(spec: MonitorSpec) -> None:
     """Raises ValueError naming the first condition, extraction or journey variable that cannot
-    work, so a bad monitor is refused when it is declared rather than failing every check."""
+    work (it does not parse, or reads what the kind never observes), so a bad monitor is refused
+    when it is declared rather than failing every check."""
+    plain_http = (spec.url or "").startswith("http://")
     for text in spec.conditions:
-        try:
-            compile_conditions((text,))
-        except ValueError as exc:
-            raise ValueError(f"condition {text!r}: {exc}") from None
+        _observable(text, f"{spec.kind} checks", OBSERVES[spec.kind], plain_http)
     known: set[str] = set()
     for step in spec.steps:
         try:
             validate_step(step)
+            for text in step.conditions:
+                _observable(text, "journey steps", _HTTP, step.url.startswith("http://"))
         except ValueError as exc:
             raise ValueError(f"step {step.name!r}: {exc}") from None
         unknown = variables_of(step) - known
@@ -85,3 +99,15 @@ def validate(spec: MonitorSpec) -> None:
             names = ", ".join(f"{{{n}}}" for n in sorted(unknown))
             raise ValueError(f"step {step.name!r} uses {names}, which no earlier step extracts")
         known |= set(step.extract)
+
+
+def _observable(text: str, checks: str, observed: frozenset[str], plain_http: bool) -> None:
+    try:
+        placeholders = compile_conditions((text,)).placeholders
+    except ValueError as exc:
+        raise ValueError(f"condition {text!r}: {exc}") from None
+    unseen = sorted(placeholders - observed)
+    if unseen:
+        raise ValueError(f"condition {text!r}: {checks} have no [{unseen[0]}]")
+    if plain_http and "CERTIFICATE_EXPIRATION" in placeholders:
+        raise ValueError(f"condition {text!r}: [CERTIFICATE_EXPIRATION] needs an https:// url")
