@@ -273,23 +273,25 @@ class Condition:
     def evaluate(self, ctx: ProbeContext) -> ConditionOutcome:
         left = self.left.resolve(ctx)
         right_operand = self.right
-        shown = [_show(left, self.left)]
-        if isinstance(right_operand, Pattern):
-            ok = not isinstance(left, Missing) and fnmatchcase(as_text(left), right_operand.glob)
-            ok = ok if self.operator == "==" else not isinstance(left, Missing) and not ok
-        elif isinstance(right_operand, AnyOf):
-            ok = any(_compare(left, "==", o.value) for o in right_operand.options)
-            ok = ok if self.operator == "==" else not isinstance(left, Missing) and not ok
+        shown_right = None
+        if isinstance(right_operand, Pattern | AnyOf):
+            if isinstance(left, Missing):
+                ok = False  # what could not be read fails, whatever the operator
+            else:
+                if isinstance(right_operand, Pattern):
+                    hit = fnmatchcase(as_text(left), right_operand.glob)
+                else:
+                    hit = any(_compare(left, "==", o.value) for o in right_operand.options)
+                ok = hit == (self.operator == "==")
         else:
             right = right_operand.resolve(ctx)
             if right_operand.dynamic:
-                shown.append(_show(right, right_operand))
+                shown_right = _show(right, right_operand)
             ok = _compare(left, self.operator, right)
-        actual = shown[0] if self.left.dynamic or len(shown) == 1 else shown[1]
-        left_text = self.left.source + (f" ({shown[0]})" if self.left.dynamic else "")
-        right_text = right_operand.source
-        if right_operand.dynamic and len(shown) == 2:
-            right_text += f" ({shown[1]})"
+        shown_left = _show(left, self.left) if self.left.dynamic else None
+        left_text = self.left.source + (f" ({shown_left})" if shown_left is not None else "")
+        right_text = right_operand.source + (f" ({shown_right})" if shown_right is not None else "")
+        actual = shown_left if shown_left is not None else shown_right or ""
         display = f"{left_text} {self.operator} {right_text}"
         return ConditionOutcome(self.text, ok, actual, display)
 
@@ -318,7 +320,7 @@ def _parse_cached(text: str) -> Condition:
     if not left.dynamic and not right.dynamic:
         raise ConditionError(f"{text!r} compares no placeholder (e.g. [STATUS], [BODY])")
     for one, other in ((left, right), (right, left)):
-        _check_literal_fits(one, other, operator)
+        _check_constant_fits(one, other, operator)
     return Condition(text, left, operator, right, _placeholders(left) | _placeholders(right))
 
 
@@ -474,7 +476,7 @@ def _split_arguments(text: str) -> list[str]:
     return parts if text.strip() else []
 
 
-def _check_literal_fits(one: Operand, other: Operand, operator: str) -> None:
+def _check_constant_fits(one: Operand, other: Operand, operator: str) -> None:
     """Refuse at load what can never be true: `[STATUS] < abc`, `[DNS_RCODE] == NOERRR`."""
     constants = (
         [one] if isinstance(one, Constant) else list(one.options) if isinstance(one, AnyOf) else []

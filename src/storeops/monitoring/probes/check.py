@@ -31,18 +31,19 @@ PROBES: dict[Kind, Probe] = {
 
 async def check(spec: MonitorSpec, client: ProbeClient) -> ProbeResult:
     """Runs the monitor's probe, each attempt within spec.timeout_seconds, attempting again at
-    once (up to spec.retries times) while it fails. So a check lasts at most
-    timeout_seconds * (retries + 1). Never raises, except when cancelled."""
+    once (up to spec.retries times) while it fails; the result is the last attempt's, with
+    details["attempts"]. So a check lasts at most timeout_seconds * (retries + 1). Never raises,
+    except when cancelled."""
     attempts = spec.retries + 1
     for attempt in range(1, attempts + 1):
-        result = await attempt_once(spec, client)
+        result = await _attempt(spec, client)
         if result.ok or attempt == attempts:
             break
     result.details["attempts"] = attempt
     return result
 
 
-async def attempt_once(spec: MonitorSpec, client: ProbeClient) -> ProbeResult:
+async def _attempt(spec: MonitorSpec, client: ProbeClient) -> ProbeResult:
     progress = Progress()
     started = perf_counter()
     try:

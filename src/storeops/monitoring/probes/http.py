@@ -117,6 +117,7 @@ async def probe_http(spec: MonitorSpec, client: ProbeClient, progress: Progress)
 
 
 def _keyword_outcome(spec: MonitorSpec, ctx: ProbeContext) -> ConditionOutcome:
+    """Looks in the body as read: its first ProbeClient.body_limit bytes."""
     keyword = spec.keyword or ""
     found = keyword in (ctx.text() or "")
     text = f"body {'lacks' if spec.keyword_absent else 'contains'} {keyword!r}"
