@@ -6,9 +6,9 @@ import asyncio
 import ssl
 from time import perf_counter
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
-from yarl import URL
 
 from storeops.monitoring.conditions import ProbeContext, compile_conditions
 from storeops.monitoring.probes.client import ProbeClient
@@ -29,8 +29,8 @@ async def probe_tls(spec: MonitorSpec, client: ProbeClient, progress: Progress) 
     """Handshakes with verification (chain to the trust store, host name); when that fails,
     handshakes again without, to describe the certificate all the same. An untrusted
     certificate fails the check whatever the conditions say."""
-    url = URL(spec.url or "")
-    host, port = url.raw_host or "", url.port or 443
+    url = urlsplit(spec.url or "")
+    host, port = url.hostname or "", url.port or 443
     compiled = compile_conditions(tuple(spec.effective_conditions()))
     started = perf_counter()
     problem = None
