@@ -27,7 +27,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storeops.core.settings import Settings, load_settings, resolve_workspace
 from storeops.db.engine import engine_for, session_factory
-from storeops.web import errors
+from storeops.web import errors, metrics
 from storeops.web.api import PREFIX, api_router
 from storeops.web.deps import DbSession
 from storeops.web.pages import pages_router
@@ -137,6 +137,7 @@ def create_app(settings: Settings, *, trusted_proxies: str = DEFAULT_TRUSTED_PRO
 
     app.include_router(api_router())
     app.include_router(pages_router())
+    app.include_router(metrics.router)  # /metrics for Prometheus, behind an API token
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.page_paths = frozenset(
         route.path for route in routes_of(app) if "GET" in route.methods and not route.in_schema

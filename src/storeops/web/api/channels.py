@@ -1,0 +1,76 @@
+"""/api/v1/channels: where alerts go (Apprise URLs: mailto://, slack://, json://...).
+
+A channel's URL often holds its credentials: it is write-only. The API answers with its scheme
+only ("slack://***"), and a PUT must send the URL again. Channels declared in storeops.toml
+([[channels]]) are read-only here (409).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import select
+
+from storeops.core.errors import UserError
+from storeops.db.users import User
+from storeops.monitoring.actions import (
+    channel_public,
+    create_channel,
+    delete_channel,
+    update_channel,
+)
+from storeops.monitoring.models import NotificationChannel
+from storeops.monitoring.spec import ChannelSpec
+from storeops.web.deps import DbSession, require
+from storeops.web.reliability import IdPath, actor_of, conflict, editable, get_or_404, no_nul
+
+router = APIRouter(tags=["channels"])
+Reader = Annotated[User, Depends(require("reliability"))]
+Writer = Annotated[User, Depends(require("reliability", write=True))]
+
+
+@router.get("/channels")
+def list_channels(user: Reader, db: DbSession) -> list[dict[str, Any]]:
+    """Every channel by name, its URL reduced to its scheme."""
+    channels = db.scalars(select(NotificationChannel).order_by(NotificationChannel.name))
+    return [channel_public(channel) for channel in channels]
+
+
+@router.post("/channels", status_code=201)
+def create(spec: ChannelSpec, user: Writer, db: DbSession) -> dict[str, Any]:
+    """Adds a channel; its URL is kept and used, never shown again."""
+    no_nul(spec)
+    try:
+        channel = create_channel(db, spec, origin="api", actor=actor_of(user, "api"))
+    except UserError as exc:
+        raise conflict(exc) from None
+    db.commit()
+    return channel_public(channel)
+
+
+@router.get("/channels/{channel_id}")
+def get_channel(channel_id: IdPath, user: Reader, db: DbSession) -> dict[str, Any]:
+    return channel_public(get_or_404(db, NotificationChannel, channel_id, "channel"))
+
+
+@router.put("/channels/{channel_id}")
+def update(channel_id: IdPath, spec: ChannelSpec, user: Writer, db: DbSession) -> dict[str, Any]:
+    channel = get_or_404(db, NotificationChannel, channel_id, "channel")
+    editable(channel, "channel")
+    no_nul(spec)
+    try:
+        update_channel(db, channel, spec, actor=actor_of(user, "api"))
+    except UserError as exc:
+        raise conflict(exc) from None
+    db.commit()
+    return channel_public(channel)
+
+
+@router.delete("/channels/{channel_id}", status_code=204)
+def delete(channel_id: IdPath, user: Writer, db: DbSession) -> Response:
+    channel = get_or_404(db, NotificationChannel, channel_id, "channel")
+    editable(channel, "channel")
+    delete_channel(db, channel, actor=actor_of(user, "api"))
+    db.commit()
+    return Response(status_code=204)

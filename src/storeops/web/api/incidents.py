@@ -1,0 +1,272 @@
+"""/api/v1/incidents: list, open by hand, read with the timeline and the live revenue at risk,
+and what people do to one: acknowledge, note, severity, public status update, postmortem,
+resolve.
+
+Notes are for staff; status updates are public (the status page shows them). Revenue at risk
+is the rate frozen when the incident opened × the minutes it has been open: live while open,
+frozen once resolved. A change the incident's state refuses (acknowledging twice, resolving a
+resolved incident) is 409.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from storeops.core.errors import UserError
+from storeops.core.jsonout import jsonable
+from storeops.db.users import User
+from storeops.itsm import actions
+from storeops.itsm.models import Incident, Service, Severity
+from storeops.itsm.queries import list_incidents, timeline
+from storeops.itsm.schemas import IncidentCreate, IncidentNote, StatusUpdate
+from storeops.web.deps import DbSession, SettingsDep, require
+from storeops.web.reliability import (
+    IdPath,
+    Now,
+    actor_of,
+    conflict,
+    event_json,
+    get_or_404,
+    incident_json,
+    no_nul,
+    revenue_rates,
+    service_named,
+)
+
+router = APIRouter(tags=["incidents"])
+Reader = Annotated[User, Depends(require("incidents"))]
+Writer = Annotated[User, Depends(require("incidents", write=True))]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SeverityChange(_Strict):
+    severity: Severity
+
+
+class Postmortem(_Strict):
+    markdown: str = Field(max_length=200_000, description="The postmortem, in Markdown.")
+
+
+class Resolution(_Strict):
+    text: str = Field(default="", max_length=5_000, description="What fixed it (timeline).")
+
+
+@router.get("/incidents")
+def get_incidents(
+    user: Reader,
+    db: DbSession,
+    settings: SettingsDep,
+    now: Now,
+    status: Annotated[
+        Literal["active", "open", "acknowledged", "resolved"] | None,
+        Query(description="active (open or acknowledged), open, acknowledged or resolved."),
+    ] = None,
+    service: Annotated[str | None, Query(max_length=100, description="A service's name.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Newest first, with each one's revenue at risk: {total, currency, incidents: [...]}."""
+    found = service_named(db, service)
+    page = list_incidents(
+        db, status=status, service_id=found.id if found else None, limit=limit, offset=offset
+    )
+    return jsonable(
+        {
+            "total": page.total,
+            "currency": settings.store.currency,
+            "incidents": [
+                incident_json(incident, svc, now=now, settings=settings)
+                for incident, svc in page.rows
+            ],
+        }
+    )
+
+
+@router.post("/incidents", status_code=201)
+def open_incident(
+    body: IncidentCreate,
+    request: Request,
+    user: Writer,
+    db: DbSession,
+    settings: SettingsDep,
+    now: Now,
+) -> dict[str, Any]:
+    """Opens an incident by hand (source "manual"); its revenue rate is the store's expected
+    sales per minute now × the service's impact."""
+    no_nul(body)
+    service = service_named(db, body.service)
+    assert service is not None
+    rate = revenue_rates(request).for_service(service, now)
+    incident = actions.open_incident(
+        db,
+        service=service,
+        title=body.title,
+        source="manual",
+        severity=body.severity,
+        now=now,
+        revenue_per_minute=rate.per_minute,
+        actor=actor_of(user, "api"),
+    )
+    db.commit()
+    return _detail(db, incident, settings, now)
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(
+    incident_id: IdPath, user: Reader, db: DbSession, settings: SettingsDep, now: Now
+) -> dict[str, Any]:
+    """The incident, its live revenue at risk, postmortem (Markdown) and whole timeline (staff
+    notes included; `public` marks what the status page shows)."""
+    return _detail(db, get_or_404(db, Incident, incident_id, "incident"), settings, now)
+
+
+def _detail(db: DbSession, incident: Incident, settings: Any, now: datetime) -> dict[str, Any]:
+    service = get_or_404(db, Service, incident.service_id, "service")
+    return jsonable(
+        incident_json(incident, service, now=now, settings=settings)
+        | {
+            "postmortem": incident.postmortem,
+            "timeline": [event_json(event) for event in timeline(db, incident.id)],
+        }
+    )
+
+
+def _act(
+    db: DbSession, incident_id: int, settings: Any, now: datetime, change: Any
+) -> dict[str, Any]:
+    """Runs one action on the incident (409 when its state refuses), commits, answers it."""
+    incident = get_or_404(db, Incident, incident_id, "incident")
+    try:
+        change(incident, now)
+    except UserError as exc:
+        raise conflict(exc) from None
+    db.commit()
+    return _detail(db, incident, settings, now)
+
+
+@router.post("/incidents/{incident_id}/acknowledge")
+def acknowledge(
+    incident_id: IdPath, user: Writer, db: DbSession, settings: SettingsDep, now: Now
+) -> dict[str, Any]:
+    """You own it now (once; 409 when acknowledged already or resolved)."""
+    actor = actor_of(user, "api")
+    return _act(
+        db,
+        incident_id,
+        settings,
+        now,
+        lambda i, now: actions.acknowledge(db, i, now=now, actor=actor),
+    )
+
+
+@router.post("/incidents/{incident_id}/notes", status_code=201)
+def add_note(
+    incident_id: IdPath,
+    body: IncidentNote,
+    user: Writer,
+    db: DbSession,
+    settings: SettingsDep,
+    now: Now,
+) -> dict[str, Any]:
+    """A staff note on the timeline (never on the status page)."""
+    no_nul(body)
+    actor = actor_of(user, "api")
+    return _act(
+        db,
+        incident_id,
+        settings,
+        now,
+        lambda i, now: actions.add_note(db, i, body.text, now=now, actor=actor),
+    )
+
+
+@router.put("/incidents/{incident_id}/severity")
+def set_severity(
+    incident_id: IdPath,
+    body: SeverityChange,
+    user: Writer,
+    db: DbSession,
+    settings: SettingsDep,
+    now: Now,
+) -> dict[str, Any]:
+    actor = actor_of(user, "api")
+    return _act(
+        db,
+        incident_id,
+        settings,
+        now,
+        lambda i, now: actions.set_severity(db, i, body.severity, now=now, actor=actor),
+    )
+
+
+@router.post("/incidents/{incident_id}/updates", status_code=201)
+def post_update(
+    incident_id: IdPath,
+    body: StatusUpdate,
+    user: Writer,
+    db: DbSession,
+    settings: SettingsDep,
+    now: Now,
+) -> dict[str, Any]:
+    """A public update for the status page: investigating, identified, monitoring or resolved
+    (which also resolves the incident)."""
+    no_nul(body)
+    actor = actor_of(user, "api")
+    return _act(
+        db,
+        incident_id,
+        settings,
+        now,
+        lambda i, now: actions.post_status_update(db, i, body, now=now, actor=actor),
+    )
+
+
+@router.put("/incidents/{incident_id}/postmortem")
+def write_postmortem(
+    incident_id: IdPath,
+    body: Postmortem,
+    user: Writer,
+    db: DbSession,
+    settings: SettingsDep,
+    now: Now,
+) -> dict[str, Any]:
+    """Writes (or rewrites) the postmortem, in Markdown."""
+    no_nul(body)
+    actor = actor_of(user, "api")
+    return _act(
+        db,
+        incident_id,
+        settings,
+        now,
+        lambda i, now: actions.write_postmortem(db, i, body.markdown, now=now, actor=actor),
+    )
+
+
+@router.post("/incidents/{incident_id}/resolve")
+def resolve(
+    incident_id: IdPath,
+    user: Writer,
+    db: DbSession,
+    settings: SettingsDep,
+    now: Now,
+    body: Resolution | None = None,
+) -> dict[str, Any]:
+    """Resolves it; its revenue at risk is frozen (409 when resolved already)."""
+    if body is not None:
+        no_nul(body)
+    text = body.text if body else ""
+    actor = actor_of(user, "api")
+    return _act(
+        db,
+        incident_id,
+        settings,
+        now,
+        lambda i, now: actions.resolve_incident(db, i, now=now, actor=actor, text=text),
+    )
