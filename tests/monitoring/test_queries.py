@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, insert, select
@@ -161,8 +162,6 @@ def test_daily_uptime_bars_and_recent_results(session) -> None:  # type: ignore[
         assert value == (checks - failures) / checks
     tokyo = queries.daily_uptime(session, ids, now=NOW, days=4, timezone="Asia/Tokyo")
     assert [day for day, _ in tokyo][-1] == date(2025, 3, 4)  # 19:23 in Tokyo
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo("Asia/Tokyo")
     for day, value in tokyo:
         start = datetime.combine(day, datetime.min.time(), zone)

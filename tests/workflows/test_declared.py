@@ -125,6 +125,9 @@ def test_valid_declarations_load(workspace) -> None:  # type: ignore[no-untyped-
          "monitors[0].conditions[1]", "monitor 'home': condition '[RESPONSE_TIME] <> 800':"),
         ('[BODY].items[0].sku == \\"A1\\"', "[WAT] == 1", ("[[monitors]]", 1),
          "monitors[1].steps[0].conditions[0]", "monitor 'checkout': condition '[WAT] == 1':"),
+        # A condition the kind never observes.
+        ('"[RESPONSE_TIME] < 800"', '"[CONNECTED] == true"', ('conditions = ["[STATUS] == 200", "[CONNECTED] == true"]', 0),
+         "monitors[0].conditions", "monitor 'home': condition '[CONNECTED] == true': http checks have no [CONNECTED]"),
         # Duplicate names: the second one's name.
         ('name = "find"', 'name = "home"', ('name = "home"', 1),
          "monitors[2].name", "monitor 'home': the name is taken by monitors[0]"),

@@ -17,6 +17,7 @@ from storeops.cli import (
     demo_shop,
     imports,
     kpis,
+    monitor,
     promotions,
     sales,
     serve,
@@ -51,6 +52,7 @@ app.command("anomalies")(anomalies.anomalies_command)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.command("serve")(serve.serve_command)
+app.add_typer(monitor.monitor_app, name="monitor")
 app.add_typer(demo_shop.demo_shop_app, name="demo-shop")
 
 

@@ -27,6 +27,7 @@ from storeops.itsm.models import Incident, Origin, Service
 from storeops.itsm.schemas import ServiceSpec
 from storeops.monitoring import actions, conditions
 from storeops.monitoring.models import MaintenanceWindow, Monitor, NotificationChannel, Slo
+from storeops.monitoring.probes import validate
 from storeops.monitoring.spec import ChannelSpec, MaintenanceSpec, MonitorSpec, SloSpec
 
 Spec = TypeVar("Spec", bound=BaseModel)
@@ -119,6 +120,12 @@ def _check_conditions(declared: Declared) -> None:
                 raise declared.error(
                     "monitors", index, monitor.name, f"condition {text!r}: {exc}", path
                 ) from None
+        try:
+            # Conditions the kind cannot observe, journey values no earlier step extracts.
+            validate(monitor)
+        except ValueError as exc:
+            path = ("steps",) if str(exc).startswith("step") else ("conditions",)
+            raise declared.error("monitors", index, monitor.name, str(exc), path) from None
 
 
 def load_declared(settings: Settings) -> Declared:
