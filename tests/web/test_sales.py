@@ -112,21 +112,49 @@ def test_htmx_sort_swaps_the_table_alone(client_for) -> None:  # type: ignore[no
     assert [row[0] for row in rows_of(answer.text)] == ["app", "web"]  # ties keep net order
 
 
-def test_filters_narrow_the_tables_and_say_so(client_for) -> None:  # type: ignore[no-untyped-def]
-    client = client_for("viewer").client
-    web = client.get(f"/sales?{WEEK}&channel=web").text
+def card(page: str, label: str) -> str:
+    return page.split(f"<h2>{label}</h2>", 1)[1].split("</article>", 1)[0]
+
+
+def test_channel_filter_narrows_totals_chart_comparison_and_tables(client_for) -> None:  # type: ignore[no-untyped-def]
+    web = client_for("viewer").client.get(f"/sales?{WEEK}&channel=web").text
+    # web: O1 (50 − 5) and both refunds (R1, R2: web orders) against O4 (60 − 10) the week before
+    net = card(web, "Net sales")
+    assert "−€25.00" in net and "vs €50.00" in net and "-150.0%" in net
+    assert "€100.00" not in card(web, "Gross sales")  # O2 (app) is out
+    current, previous = figure_in(web)["data"]
+    assert current["y"] == [45.0, -60.0, 0.0, -10.0, 0.0, 0.0, 0.0]
+    assert previous["y"] == [0.0, 0.0, 0.0, 50.0, 0.0, 0.0, 0.0]
     assert [row[0] for row in rows_of(web)] == ["web"]
-    assert "1–1 of 1 (filtered from 2)" in web
-    assert "€75.00" in web.split("<h2>Net sales</h2>", 1)[1].split("</article>", 1)[0]
-    assert "whole shop" in web
+    options = web.split('name="channel"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]*)"', options) == ["", "app", "web"]
+    assert '<option value="web" selected>' in options
+
+
+def test_category_filter_gives_the_category_figures(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("viewer").client
     shirts = client.get(f"/sales?{WEEK}&by=product&category=shirts").text
+    # shirts = B: O1's 1 × 30 this week, O4's 2 × 30 the week before
+    net = card(shirts, "Net sales")
+    assert "€30.00" in net and "vs €60.00" in net and "-50.0%" in net
+    assert "—" in card(shirts, "Average order value")  # not defined for a category
+    assert figure_in(shirts)["data"][0]["y"] == [30.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     assert [row[0] for row in rows_of(shirts)] == ["B"]
     top = shirts.split("Top products in shirts", 1)[1]
     assert "Product B" in top and "Product C" not in top
-    # A filter that cannot apply to the dimension says so rather than pretending.
-    assert "applies to the channel breakdown only" in client.get(f"/sales?{WEEK}&by=product&channel=web").text  # fmt: skip
-    options = web.split('name="channel"', 1)[1].split("</select>", 1)[0]
-    assert re.findall(r'<option value="([^"]*)"', options) == ["", "app", "web"]
+    assert "cannot be split by category" in shirts
+    by_channel = client.get(f"/sales?{WEEK}&category=socks").text
+    assert rows_of(by_channel) == [["web", "1", "€20.00", "€5.00", "€0.00", "€15.00", "2"]]
+    nothing = client.get(f"/sales?{WEEK}&channel=app&category=socks").text
+    assert "Nothing matches the filters in this period." in nothing
+
+
+def test_htmx_sort_keeps_the_filters(client_for) -> None:  # type: ignore[no-untyped-def]
+    answer = client_for("viewer").client.get(
+        f"/sales?{WEEK}&by=product&channel=app&sort=key",
+        headers={"HX-Request": "true", "HX-Target": "breakdown"},
+    )
+    assert [row[0] for row in rows_of(answer.text)] == ["C"]
 
 
 def test_top_products(client_for) -> None:  # type: ignore[no-untyped-def]
@@ -190,6 +218,42 @@ def test_api_equals_the_cli_json(client_for, tokens, shop_workspace, cli, query,
     assert answer.json() == result.json()
 
 
+def test_api_filters_and_comparison(client_for, tokens) -> None:  # type: ignore[no-untyped-def]
+    answer = client_for(None).client.get(
+        f"/api/v1/sales?{WEEK}&channel=web&compare=previous&by=channel",
+        headers={"Authorization": f"Bearer {tokens['commerce']}"},
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["filters"] == {"channel": "web", "category": None}
+    assert data["totals"]["net_sales"] == "-25.00"
+    assert [row["key"] for row in data["breakdown"]["rows"]] == ["web"]
+    previous = data["previous"]
+    assert (previous["from"], previous["to"]) == ("2025-02-22", "2025-02-28")
+    assert previous["totals"]["net_sales"] == "50.00" and len(previous["series"]) == 7
+    assert data["change"]["net_sales"] == {"absolute": "-75.00", "relative": -1.5}
+    socks = (
+        client_for(None)
+        .client.get(
+            f"/api/v1/sales?{WEEK}&category=socks",
+            headers={"Authorization": f"Bearer {tokens['commerce']}"},
+        )
+        .json()
+    )
+    assert (
+        socks["totals"]["net_sales"] == "15.00" and socks["totals"]["average_order_value"] is None
+    )
+    assert "previous" not in socks  # compare=none by default, as the CLI
+
+
+def test_filtered_csvs(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("viewer").client
+    series = _csv(client, f"/sales.csv?{WEEK}&table=series&channel=app")
+    assert [row[7] for row in series[1:]] == ["0.00", "0.00", "100.00", "0.00", "0.00", "0.00", "0.00"]  # fmt: skip
+    top = _csv(client, f"/sales.csv?{WEEK}&table=top&channel=app")
+    assert [row[0] for row in top[1:]] == ["C"]
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -206,6 +270,10 @@ def test_api_equals_the_cli_json(client_for, tokens, shop_workspace, cli, query,
         "/api/v1/sales?by=colour",
         "/api/v1/sales?top=0",
         "/api/v1/sales?from=2025-03-07&to=2025-03-01",
+        "/api/v1/sales?compare=lastweek",
+        f"/api/v1/sales?channel={'x' * 201}",
+        f"/sales?{WEEK}&category={'x' * 201}",
+        f"/sales?{WEEK}&compare=lastweek",
     ],
 )
 def test_bad_parameters_are_422(client_for, tokens, url) -> None:  # type: ignore[no-untyped-def]

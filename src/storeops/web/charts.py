@@ -1,4 +1,6 @@
-"""Chart data for the pages: small aggregates in the engine, Plotly figures as plain JSON.
+"""Chart data for the pages: small aggregates in the engine, Plotly figures as plain JSON, and the
+axis and hover formats every money chart shares (the store's currency symbol, compact ticks, a
+date axis that stays within the period shown).
 
 The figures are rendered in the browser by static/app.js with the Plotly bundle that the plotly
 Python package ships (served from this app, no CDN).
@@ -6,7 +8,7 @@ Python package ships (served from this app, no CDN).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +16,40 @@ from ibis.backends import BaseBackend
 
 from storeops.commerce.period import Period
 from storeops.commerce.sales import sales_series
+from storeops.web.formatting import currency_affixes
+
+# At most this many date ticks: Plotly picks fewer on a narrow chart (a phone).
+DATE_TICKS = 8
+HALF_DAY = timedelta(hours=12)
+
+
+def money_axis(currency: str, **extra: Any) -> dict[str, Any]:
+    """A money axis: "€15k" (the symbol, or "15k CHF"), compact so that a phone keeps its width."""
+    prefix, suffix = currency_affixes(currency)
+    return {"tickformat": "~s", "tickprefix": prefix, "ticksuffix": suffix, **extra}
+
+
+def money_hover(currency: str, value: str = "y") -> str:
+    """A hover template piece for an amount: "€%{y:,.2f}"."""
+    prefix, suffix = currency_affixes(currency)
+    return f"{prefix}%{{{value}:,.2f}}{suffix}"
+
+
+def day_axis(first: date, last: date, **extra: Any) -> dict[str, Any]:
+    """A date axis spanning `first`..`last` (each day's mark centred on its day), ticks as
+    "7 Dec" (the year is in the page's heading), at most DATE_TICKS of them."""
+    return {
+        "type": "date",
+        "range": [_edge(first, -HALF_DAY), _edge(last, HALF_DAY)],
+        "tickformat": "%-d %b",
+        "nticks": DATE_TICKS,
+        "automargin": True,
+        **extra,
+    }
+
+
+def _edge(day: date, offset: timedelta) -> str:
+    return (datetime.combine(day, time(0)) + offset).isoformat(sep=" ")
 
 
 def daily_net_sales(con: BaseBackend, period: Period) -> list[tuple[date, Decimal]]:
@@ -30,6 +66,7 @@ def net_sales_figure(
 ) -> dict[str, Any]:
     """A Plotly line chart of net sales by day; the comparison is drawn on the same days."""
     days = [day.isoformat() for day, _ in current]
+    amount = money_hover(currency)
     data: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -38,7 +75,7 @@ def net_sales_figure(
             "x": days,
             "y": [float(value) for _, value in current],
             "line": {"color": "#2563eb", "width": 2},
-            "hovertemplate": f"%{{x|%a %d %b %Y}}<br>%{{y:,.2f}} {currency}<extra></extra>",
+            "hovertemplate": f"%{{x|%a %-d %b %Y}}<br>{amount}<extra></extra>",
         }
     ]
     if previous:
@@ -52,21 +89,16 @@ def net_sales_figure(
                 "y": [float(value) for _, value in previous],
                 "customdata": [day.isoformat() for day, _ in previous],
                 "line": {"color": "#94a3b8", "width": 2, "dash": "dot"},
-                "hovertemplate": f"%{{customdata}}<br>%{{y:,.2f}} {currency}<extra></extra>",
+                "hovertemplate": f"%{{customdata}}<br>{amount}<extra></extra>",
             }
         )
     layout = {
-        "margin": {"l": 56, "r": 16, "t": 8, "b": 40},
+        "margin": {"l": 48, "r": 16, "t": 8, "b": 40},
         "height": 320,
         "hovermode": "x unified",
         "legend": {"orientation": "h", "y": -0.18},
-        "yaxis": {
-            "tickformat": ",.0f",
-            "ticksuffix": f" {currency}",
-            "rangemode": "tozero",
-            "automargin": True,
-        },
-        "xaxis": {"type": "date"},
+        "yaxis": money_axis(currency, rangemode="tozero", automargin=True),
+        "xaxis": day_axis(current[0][0], current[-1][0]) if current else {"type": "date"},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
     }

@@ -1,8 +1,10 @@
 """Readable numbers and store-local dates for the pages (registered as Jinja filters).
 
 money: "€1,234.50" (symbol for common currencies, else "1,234.50 CHF"); count: "12,345";
-rate: "12.3%"; number(kind): one of those by kind ("money", "count", "rate"); change: "+12.3%" or "+1.2 pts" for rates; localdate: "Sat 1 Mar 2025";
-localtime: a UTC timestamp as the store's wall-clock time, "1 Mar 2025 14:05".
+rate: "12.3%"; number(kind): one of those by kind ("money", "count", "rate", "ratio" 1.23,
+"hours" 4.8 h, "score" 3.72 / 5); change: "+12.3%", "+1.2 pts" for rates, "new" (or "+3" for a
+count) from zero; trend: "good", "bad" or "" for a change, read as news; localdate:
+"Sat 1 Mar 2025"; localtime: a UTC timestamp as the store's wall-clock time, "1 Mar 2025 14:05".
 A value that cannot be computed (None) shows as an em dash.
 """
 
@@ -21,13 +23,19 @@ MISSING = "—"
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
 
 
+def currency_affixes(currency: str) -> tuple[str, str]:
+    """What goes before and after an amount: ("€", "") or ("", " CHF")."""
+    symbol = SYMBOLS.get(currency)
+    return (symbol, "") if symbol else ("", f" {currency}")
+
+
 def money(value: Decimal | int | None, currency: str) -> str:
     if value is None:
         return MISSING
     amount = f"{abs(Decimal(value)):,.2f}"
     sign = "−" if value < 0 else ""
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+    prefix, suffix = currency_affixes(currency)
+    return f"{sign}{prefix}{amount}{suffix}"
 
 
 def count(value: int | None) -> str:
@@ -38,14 +46,45 @@ def rate(value: float | None) -> str:
     return MISSING if value is None else f"{value:.1%}"
 
 
-def change(value: dict[str, Any] | None, *, points: bool = False) -> str:
-    """A KPI's change: relative for amounts and counts, in percentage points for rates."""
+def change(value: dict[str, Any] | None, *, points: bool = False, kind: str = "") -> str:
+    """A KPI's change: relative for amounts and counts, in percentage points for rates; from
+    zero, "new" (a count says by how much: "+3")."""
     if not value or value.get("absolute") is None:
         return ""
-    if points:
-        return f"{value['absolute'] * 100:+.1f} pts"
+    absolute = value["absolute"]
+    if points or kind == "rate":
+        return f"{absolute * 100:+.1f} pts"
     relative = value.get("relative")
-    return "new" if relative is None else f"{relative:+.1%}"
+    if relative is not None:
+        return f"{relative:+.1%}"
+    if kind == "count":
+        return f"{absolute:+,}"
+    return "new" if absolute else "no change"
+
+
+def trend(value: dict[str, Any] | None, worse_when_up: bool = False) -> str:
+    """'good' or 'bad' for a change (a rise is good news unless `worse_when_up`), '' for none."""
+    absolute = (value or {}).get("absolute")
+    if not absolute:
+        return ""
+    return "good" if (absolute > 0) != worse_when_up else "bad"
+
+
+def number(value: Any, kind: str, currency: str) -> str:
+    """A value by its kind (module docstring)."""
+    if value is None:
+        return MISSING
+    if kind == "money":
+        return money(value, currency)
+    if kind == "count":
+        return count(value)
+    if kind == "ratio":
+        return f"{value:,.2f}"
+    if kind == "hours":
+        return f"{value:,.1f} h"
+    if kind == "score":
+        return f"{value:.2f} / 5"
+    return rate(value)
 
 
 def localdate(value: date | None) -> str:
@@ -66,16 +105,11 @@ def install(env: Environment, settings: Settings) -> None:
     currency, timezone = settings.store.currency, settings.store.timezone
     env.filters.update(
         money=lambda value, code=None: money(value, code or currency),
-        number=lambda value, kind: (
-            money(value, currency)
-            if kind == "money"
-            else count(value)
-            if kind == "count"
-            else rate(value)
-        ),
+        number=lambda value, kind: number(value, kind, currency),
         count=count,
         rate=rate,
         change=change,
+        trend=trend,
         localdate=localdate,
         localtime=lambda value: localtime(value, timezone),
     )

@@ -2,7 +2,9 @@
 
 Keys (see storeops.cli.sales): from, to, currency, grain, by, totals, series, and with `by` a
 breakdown {keys, returns_attributed, unattributed, rows}. As in the CLI, giving `grain` also gives
-each breakdown row its own series; without it the series is per day and rows have none.
+each breakdown row its own series; without it the series is per day and rows have none. The
+page's filters and comparison add: filters{channel, category} (figures of those orders and
+lines only), previous{from, to, totals, series} and change{metric: {absolute, relative}}.
 """
 
 from __future__ import annotations
@@ -11,18 +13,30 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from storeops.commerce.sales import Dimension, Grain, SalesReport, sales_report, sales_report_json
+from storeops.commerce.compare import changes
+from storeops.commerce.period import Compare
+from storeops.commerce.sales import (
+    Dimension,
+    Grain,
+    sales_report,
+    sales_report_json,
+    sales_series,
+    totals_of,
+)
 from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.params import FromQuery, ToQuery, api_period
+from storeops.web.params import (
+    ApiCompareQuery,
+    CategoryQuery,
+    ChannelQuery,
+    FromQuery,
+    ToQuery,
+    api_period,
+    chosen,
+)
 
 router = APIRouter(tags=["sales"])
-
-
-def sales_json(report: SalesReport, currency: str) -> dict[str, Any]:
-    """The report in `storeops sales --json`'s shape."""
-    return jsonable(sales_report_json(report, currency))
 
 
 @router.get("/sales")
@@ -43,18 +57,32 @@ def get_sales(
     top: Annotated[
         int | None, Query(ge=1, description="Only the N keys with the most net sales.")
     ] = None,
+    channel: ChannelQuery = None,
+    category: CategoryQuery = None,
+    compare: ApiCompareQuery = Compare.none,
 ) -> dict[str, Any]:
     """Sales per store-local day/ISO week/month and by a dimension (Shopify's definitions).
 
     Without `from`/`to`, the first/last day with orders. Money is a string with two decimals,
-    counts integers, days ISO dates; average_order_value is null where not defined.
+    counts integers, days ISO dates; average_order_value is null where not defined (per
+    product or category, and for a category filter's line figures).
     """
+    period = api_period(con, start, end)
+    filters = {"channel": chosen(channel), "category": chosen(category)}
     report = sales_report(
         con,
-        period=api_period(con, start, end),
+        period=period,
         grain=grain or Grain.day,
         by=by,
         top=top,
         series_by_key=grain is not None,
+        **filters,
     )
-    return sales_json(report, settings.store.currency)
+    data = sales_report_json(report, settings.store.currency)
+    previous_period = period.compared(compare)
+    if previous_period is not None:
+        series = sales_series(con, period=previous_period, grain=report.grain, **filters)
+        totals = totals_of(series, per_order=filters["category"] is None)
+        data["previous"] = {**previous_period.as_json(), "totals": totals, "series": series}
+        data["change"] = changes(report.totals, totals, report.totals)
+    return jsonable(data)

@@ -15,7 +15,6 @@ from storeops.commerce.kpis import (
     COUNT_KPIS,
     KPI_LABELS,
     MONEY_KPIS,
-    KpiReport,
     kpi_report,
     kpi_report_json,
 )
@@ -24,7 +23,7 @@ from storeops.db.users import User
 from storeops.web.cache import CachedWarehouse
 from storeops.web.charts import daily_net_sales, net_sales_figure
 from storeops.web.deps import SettingsDep, require
-from storeops.web.params import CompareQuery, FromQuery, ToQuery, page_period
+from storeops.web.params import COMPARE_LABELS, CompareQuery, FromQuery, ToQuery, page_period
 from storeops.web.rendering import render
 
 router = APIRouter()
@@ -40,25 +39,10 @@ CARDS = (
 )
 # For these, a rise is bad news (shown red).
 WORSE_WHEN_UP = frozenset({"returns", "discounts"})
-COMPARE_LABELS = {
-    Compare.previous: "previous period",
-    Compare.yoy: "same dates last year",
-    Compare.none: "no comparison",
-}
 
 
 def kind(name: str) -> str:
     return "money" if name in MONEY_KPIS else "count" if name in COUNT_KPIS else "rate"
-
-
-def trend(name: str, report: KpiReport) -> str:
-    """'up', 'down' or '' for a KPI's change, read as good or bad news by the template."""
-    change = report.change.get(name) or {}
-    absolute = change.get("absolute")
-    if not absolute:
-        return ""
-    good = (absolute > 0) != (name in WORSE_WHEN_UP)
-    return "good" if good else "bad"
 
 
 def daily(reads: CachedWarehouse, period: Period) -> list[tuple[date, Decimal]]:
@@ -83,13 +67,13 @@ def overview(
         "labels": KPI_LABELS,
         "cards": CARDS,
         "kind": kind,
+        "worse_when_up": WORSE_WHEN_UP,
     }
     if period is not None:
         report = reads.get(("kpis", period, compare), lambda con: kpi_report(con, period, compare))
         previous = report.previous_period
         context |= {
             "report": report,
-            "trend": lambda name: trend(name, report),
             "figure": net_sales_figure(
                 daily(reads, period),
                 daily(reads, previous) if previous else None,

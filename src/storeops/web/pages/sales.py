@@ -2,30 +2,25 @@
 comparison overlaid, a breakdown by channel, category, product, country or discount code (sorted
 and paged on the server), the top products, and CSV downloads of each table.
 
-Filters: storeops.commerce.sales has no channel or category filter, so totals, the chart and the
-comparison are always the whole shop. The filters narrow what the tables show: `channel` the
-channel breakdown; `category` the category and product breakdowns and the top products.
+Filters: `channel` and `category` narrow everything on the page, the comparison included
+(storeops.commerce.sales' filters: a category gives line figures, without an average order value).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-import ibis
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from ibis.backends import BaseBackend
 
-from storeops.commerce.kpis import sale_orders
+from storeops.commerce.compare import changes
 from storeops.commerce.period import Compare, Period
 from storeops.commerce.sales import (
     LINE_DIMENSIONS,
-    Breakdown,
     Dimension,
     Grain,
     bucket_start,
@@ -37,8 +32,19 @@ from storeops.commerce.sales import (
 )
 from storeops.db.users import User
 from storeops.web import security
+from storeops.web.charts import DATE_TICKS, day_axis, money_axis, money_hover
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.params import CompareQuery, FromQuery, ToQuery, page_period
+from storeops.web.params import (
+    COMPARE_LABELS,
+    CategoryQuery,
+    ChannelQuery,
+    CompareQuery,
+    FromQuery,
+    ToQuery,
+    chosen,
+    filter_choices,
+    page_period,
+)
 from storeops.web.rendering import render
 from storeops.web.tables import (
     PER_PAGE_CHOICES,
@@ -54,11 +60,6 @@ from storeops.web.tables import (
 router = APIRouter()
 Reader = Annotated[User, Depends(require("sales"))]
 TOP_PRODUCTS = 10
-COMPARE_LABELS = {
-    Compare.previous: "previous period",
-    Compare.yoy: "same dates last year",
-    Compare.none: "no comparison",
-}
 DIMENSION_LABELS = {
     Dimension.channel: "Channel",
     Dimension.category: "Category",
@@ -83,6 +84,14 @@ METRICS = (  # (key, label, kind) in table order
     ("average_order_value", "AOV", "money"),
 )
 CARDS = ("net_sales", "orders", "average_order_value", "gross_sales", "discounts", "returns")
+CARD_LABELS = {
+    "net_sales": "Net sales",
+    "orders": "Orders",
+    "average_order_value": "Average order value",
+    "gross_sales": "Gross sales",
+    "discounts": "Discounts",
+    "returns": "Returns",
+}
 WORSE_WHEN_UP = frozenset({"discounts", "returns"})
 
 
@@ -106,113 +115,38 @@ class CsvTable(StrEnum):
 
 GrainQuery = Annotated[Grain, Query(description="Buckets of the chart: day, week or month.")]
 ByQuery = Annotated[Dimension, Query(description="Dimension of the breakdown table.")]
-ChannelQuery = Annotated[
-    str | None, Query(max_length=200, description="Show this channel only (channel breakdown).")
-]
-CategoryQuery = Annotated[
-    str | None,
-    Query(max_length=200, description="Show this category only (category/product tables)."),
-]
 SortQuery = Annotated[SortColumn, Query(description="Column of the breakdown to sort by.")]
 
 
-def _distinct(table: ibis.Table, column: str) -> list[str]:
-    values = table.filter(table[column].notnull()).select(column).distinct()
-    return sorted(row[column] for row in values.to_pyarrow().to_pylist())
-
-
-def _filter_choices(con: BaseBackend, period: Period) -> dict[str, list[str]]:
-    """The channels sold through in the period, and the catalog's categories."""
-    orders = sale_orders(con)
-    orders = orders.filter(orders.local_date.between(period.start, period.end))
-    return {
-        "channels": _distinct(orders, "channel"),
-        "categories": _distinct(con.table("products"), "category"),
-    }
-
-
-def _skus_in(con: BaseBackend, category: str) -> set[str]:
-    products = con.table("products")
-    return set(_distinct(products.filter(products.category == category), "sku"))
-
-
-def _filtered_rows(
-    con: BaseBackend, breakdown: Breakdown, channel: str | None, category: str | None
-) -> list[dict[str, Any]]:
-    """The breakdown rows the filters keep (a filter that does not apply keeps them all)."""
-    rows = breakdown.rows
-    if channel and breakdown.by is Dimension.channel:
-        rows = [row for row in rows if row["key"] == channel]
-    if category and breakdown.by is Dimension.category:
-        rows = [row for row in rows if row["key"] == category]
-    if category and breakdown.by is Dimension.product:
-        skus = _skus_in(con, category)
-        rows = [row for row in rows if row["key"] in skus]
-    return rows
-
-
-def _top_products(con: BaseBackend, period: Period, category: str | None) -> list[dict[str, Any]]:
+def filter_notes(category: str | None) -> list[str]:
+    """What a filter changes in the figures, said on the page."""
     if not category:
-        return top_products(con, period=period, limit=TOP_PRODUCTS)
-    skus = _skus_in(con, category)
-    rows = sales_by(con, period=period, by=Dimension.product).rows
-    return [row for row in rows if row["key"] in skus][:TOP_PRODUCTS]
-
-
-def filter_notes(by: Dimension, channel: str | None, category: str | None) -> list[str]:
-    """What each active filter does and does not narrow, said on the page."""
-    notes = []
-    if channel and by is not Dimension.channel:
-        notes.append(
-            f"The channel filter applies to the channel breakdown only: sales by "
-            f"{DIMENSION_LABELS[by].lower()} are not split by channel."
-        )
-    if category and by not in LINE_DIMENSIONS:
-        notes.append(
-            f"The category filter applies to the category and product tables: sales by "
-            f"{DIMENSION_LABELS[by].lower()} are not split by category."
-        )
-    if channel or category:
-        notes.append("Totals and the chart are the whole shop's.")
-    return notes
+        return []
+    return [
+        f"Figures of {category} are its order lines: orders holding one, line discounts and "
+        "refund lines. Order-level discounts and refunds without lines cannot be split by "
+        "category, and an average order value is not defined for a category."
+    ]
 
 
 def _default_direction(sort: SortColumn) -> Direction:
     return Direction.asc if sort in (SortColumn.key, SortColumn.name) else Direction.desc
 
 
-def trend(name: str, change: Decimal | int | None) -> str:
-    if not change:
-        return ""
-    return "good" if (change > 0) != (name in WORSE_WHEN_UP) else "bad"
-
-
-def _changes(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Absolute and relative change of each card (relative None when the base is 0 or None)."""
-    changes: dict[str, dict[str, Any]] = {}
-    for name in CARDS:
-        now, before = current[name], previous[name]
-        if now is None or before is None:
-            changes[name] = {"absolute": None, "relative": None}
-            continue
-        absolute = now - before
-        relative = float(absolute / before) if before else None
-        changes[name] = {"absolute": absolute, "relative": relative}
-    return changes
-
-
 def series_figure(
     series: list[dict[str, Any]],
     previous: list[dict[str, Any]] | None,
     *,
+    period: Period,
     grain: Grain,
     currency: str,
     previous_label: str,
 ) -> dict[str, Any]:
     """Net sales per bucket (bars), the comparison's bucket i drawn over bucket i (a line)."""
     # Buckets at their calendar start (Monday, 1st), even when the period cuts one: even bars.
-    x = [bucket_start(row["start"], grain).isoformat() for row in series]
-    hover = f"%{{customdata}}<br>%{{y:,.2f}} {currency}<extra></extra>"
+    starts = [bucket_start(row["start"], grain) for row in series]
+    x = [day.isoformat() for day in starts]
+    hover = f"%{{customdata}}<br>{money_hover(currency)}<extra></extra>"
     data: list[dict[str, Any]] = [
         {
             "type": "bar",
@@ -239,25 +173,34 @@ def series_figure(
                 "hovertemplate": hover,
             }
         )
-    xaxis: dict[str, Any] = {"type": "date"}
-    if grain is Grain.week and len(x) <= 16:  # one tick per week, not Plotly's own days
-        xaxis["dtick"] = 7 * 86_400_000
-    if grain is Grain.month:
-        xaxis |= {"dtick": "M1", "tickformat": "%b %Y"}
     return {
         "data": data,
         "layout": {
-            "margin": {"l": 56, "r": 16, "t": 32, "b": 40},
+            "margin": {"l": 48, "r": 16, "t": 32, "b": 40},
             "height": 320,
             "hovermode": "x unified",
             "bargap": 0.25,
             "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-            "yaxis": {"tickformat": ",.0f", "ticksuffix": f" {currency}", "automargin": True},
-            "xaxis": xaxis | {"automargin": True},
+            "yaxis": money_axis(currency, automargin=True),
+            "xaxis": bucket_axis(period, grain, starts),
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
         },
     }
+
+
+def bucket_axis(period: Period, grain: Grain, starts: list[date]) -> dict[str, Any]:
+    """The x axis of the buckets: days span the period exactly; weeks and months span their
+    buckets (a bar stands at its bucket's start), a tick each when they are few."""
+    if grain is Grain.day or not starts:
+        return day_axis(period.start, period.end)
+    half = 3 if grain is Grain.week else 15  # days: half a bucket either side
+    axis = day_axis(starts[0] - timedelta(days=half), starts[-1] + timedelta(days=half))
+    if grain is Grain.week and len(starts) <= DATE_TICKS * 2:
+        axis |= {"dtick": 7 * 86_400_000, "tick0": starts[0].isoformat()}
+    if grain is Grain.month:
+        axis |= {"dtick": "M1" if len(starts) <= 12 else "M3", "tickformat": "%b %Y"}
+    return axis
 
 
 def _bucket_text(row: dict[str, Any], grain: Grain) -> str:
@@ -290,6 +233,11 @@ def sales_page(
 ) -> Response:
     period = page_period(con, start, end)
     direction = direction or _default_direction(sort)
+    channel, category = chosen(channel), chosen(category)
+    filters = {"channel": channel, "category": category}
+    # Average order value is defined per order: not per product or category, nor for the
+    # line figures of a category filter.
+    per_order = by not in LINE_DIMENSIONS and category is None
     context: dict[str, Any] = {
         "period": period,
         "compare": compare,
@@ -300,54 +248,55 @@ def sales_page(
         "compare_labels": COMPARE_LABELS,
         "dimension_labels": DIMENSION_LABELS,
         "none_label": NONE_LABELS[by],
-        # Average order value is not defined per product or category.
-        "metrics": [
-            m for m in METRICS if m[0] != "average_order_value" or by not in LINE_DIMENSIONS
-        ],
+        "metrics": [m for m in METRICS if m[0] != "average_order_value" or per_order],
         "per_page_choices": PER_PAGE_CHOICES,
         "url": lambda **changes: url_with(request, **changes),
         "csv_url": lambda table: url_with(request, "/sales.csv", table=table, page=None),
-        "notes": filter_notes(by, channel, category),
+        "notes": filter_notes(category),
     }
     if period is None:
         return render(request, "sales.html", context)
     # Sorting and paging swap the breakdown alone: only it is computed then.
     table_only = security.is_htmx(request) and request.headers.get("HX-Target") == "breakdown"
     if table_only:
-        breakdown = sales_by(con, period=period, by=by)
+        breakdown = sales_by(con, period=period, by=by, **filters)
     else:
-        report = sales_report(con, period=period, grain=grain, by=by)
+        report = sales_report(con, period=period, grain=grain, by=by, **filters)
         assert report.breakdown is not None
         breakdown = report.breakdown
         previous_period = period.compared(compare)
         previous = (
-            sales_series(con, period=previous_period, grain=grain) if previous_period else None
+            sales_series(con, period=previous_period, grain=grain, **filters)
+            if previous_period
+            else None
         )
-        previous_totals = totals_of(previous) if previous is not None else None
+        previous_totals = (
+            totals_of(previous, per_order=category is None) if previous is not None else None
+        )
         context |= {
             "totals": report.totals,
             "cards": CARDS,
+            "card_labels": CARD_LABELS,
+            "worse_when_up": WORSE_WHEN_UP,
             "previous_period": previous_period,
             "previous_totals": previous_totals,
-            "changes": _changes(report.totals, previous_totals) if previous_totals else {},
-            "trend": trend,
+            "changes": changes(report.totals, previous_totals, CARDS) if previous_totals else {},
             "figure": series_figure(
                 report.series,
                 previous,
+                period=period,
                 grain=grain,
                 currency=settings.store.currency,
                 previous_label=COMPARE_LABELS[compare].capitalize(),
             ),
-            "top": _top_products(con, period, category),
-            "choices": _filter_choices(con, period),
+            "top": top_products(con, period=period, limit=TOP_PRODUCTS, **filters),
+            "choices": filter_choices(con, period),
         }
-    rows = _filtered_rows(con, breakdown, channel, category)
     context |= {
         "breakdown": breakdown,
         "table": sort_and_page(
-            rows, sort=sort.value, direction=direction, page=page, per_page=per_page
+            breakdown.rows, sort=sort.value, direction=direction, page=page, per_page=per_page
         ),
-        "filtered": len(rows) != len(breakdown.rows),
     }
     return render(request, "sales_table.html" if table_only else "sales.html", context)
 
@@ -373,6 +322,8 @@ def sales_csv(
     metrics with the comparison's net sales beside it; top: the top products.
     """
     period = page_period(con, start, end)
+    channel, category = chosen(channel), chosen(category)
+    filters = {"channel": channel, "category": category}
     metrics = [name for name, _, _ in METRICS]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -382,10 +333,12 @@ def sales_csv(
              "previous_net_sales"]
         )  # fmt: skip
         if period is not None:
-            series = sales_series(con, period=period, grain=grain)
+            series = sales_series(con, period=period, grain=grain, **filters)
             previous_period = period.compared(compare)
             previous = (
-                sales_series(con, period=previous_period, grain=grain) if previous_period else []
+                sales_series(con, period=previous_period, grain=grain, **filters)
+                if previous_period
+                else []
             )
             for i, row in enumerate(series):
                 other = previous[i] if i < len(previous) else None
@@ -397,15 +350,15 @@ def sales_csv(
                 )
     else:
         product_columns = table is CsvTable.top or by is Dimension.product
-        if product_columns or by in LINE_DIMENSIONS:  # as on the page: no AOV per line key
+        if product_columns or by in LINE_DIMENSIONS or category:  # as on the page: no AOV
             metrics.remove("average_order_value")
         key = "sku" if product_columns else by.value.replace("-", "_")
         writer.writerow([key, *(["name"] if product_columns else []), *metrics])
         if period is not None:
             if table is CsvTable.top:
-                rows = _top_products(con, period, category)
+                rows = top_products(con, period=period, limit=TOP_PRODUCTS, **filters)
             else:
-                rows = _filtered_rows(con, sales_by(con, period=period, by=by), channel, category)
+                rows = sales_by(con, period=period, by=by, **filters).rows
                 rows = sort_rows(rows, sort.value, direction or _default_direction(sort))
             for row in rows:
                 names = [row.get("name") or ""] if product_columns else []
