@@ -36,6 +36,30 @@ ROUTES = {
     ("POST", "/monitors/{monitor_id}/delete"): Expect(
         "reliability", write=True, url=f"/monitors/{NONE}/delete", ok=404
     ),
+    ("GET", "/services"): Expect("reliability"),
+    ("POST", "/services"): Expect("reliability", write=True, form={"name": "Bad"}, ok=422),
+    ("GET", "/services/{service_id}"): Expect("reliability", url=f"/services/{NONE}", ok=404),
+    ("POST", "/services/{service_id}"): Expect(
+        "reliability", write=True, url=f"/services/{NONE}", ok=404
+    ),
+    ("POST", "/services/{service_id}/delete"): Expect(
+        "reliability", write=True, url=f"/services/{NONE}/delete", ok=404
+    ),
+    ("GET", "/slos"): Expect("reliability"),
+    ("POST", "/slos"): Expect("reliability", write=True, form={"service": "nope"}, ok=422),
+    ("POST", "/slos/{slo_id}/delete"): Expect(
+        "reliability", write=True, url=f"/slos/{NONE}/delete", ok=404
+    ),
+    ("GET", "/maintenance"): Expect("reliability"),
+    ("POST", "/maintenance"): Expect("reliability", write=True, form={"name": "x"}, ok=422),
+    ("POST", "/maintenance/{window_id}/delete"): Expect(
+        "reliability", write=True, url=f"/maintenance/{NONE}/delete", ok=404
+    ),
+    ("GET", "/channels"): Expect("reliability"),
+    ("POST", "/channels"): Expect("reliability", write=True, form={"name": "x"}, ok=422),
+    ("POST", "/channels/{channel_id}/delete"): Expect(
+        "reliability", write=True, url=f"/channels/{NONE}/delete", ok=404
+    ),
     # API: services first (the monitor and SLO below belong to the one created here)
     ("GET", "/api/v1/services"): Expect("reliability"),
     ("POST", "/api/v1/services"): Expect("reliability", write=True, json=SERVICE, ok=201),

@@ -35,8 +35,12 @@ SECTIONS: tuple[tuple[str, tuple[NavItem, ...]], ...] = (
     (
         "IT operations",
         (
-            NavItem("reliability", "Reliability", "/reliability"),
+            NavItem("reliability", "Services", "/services"),
+            NavItem("reliability", "Monitors", "/monitors"),
+            NavItem("reliability", "SLOs", "/slos"),
             NavItem("incidents", "Incidents", "/incidents"),
+            NavItem("reliability", "Maintenance", "/maintenance"),
+            NavItem("reliability", "Alert channels", "/channels"),
             NavItem("changes", "Changes", "/changes"),
             NavItem("vendors", "Vendors", "/vendors"),
             NavItem("budget", "Budget", "/budget"),

@@ -166,7 +166,8 @@ def spec_from_form(form: dict[str, str], stored: dict[str, Any] | None = None) -
 
 def form_problems(exc: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(p) for p in error['loc']) or 'monitor'}: {error['msg']}"
+        f"{'.'.join(str(p) for p in error['loc']) or 'monitor'}: "
+        + error["msg"].removeprefix("Value error, ")
         for error in exc.errors()
     )
 
