@@ -43,8 +43,8 @@ class EngineHooks(Protocol):
     def after_flush(
         self, session: Session, transitions: Sequence[Transition], now: datetime
     ) -> None:
-        """Called in the transaction that stored the results (every flush, even without
-        transitions); an exception rolls back the hooks' work only."""
+        """Called in the transaction that stored a batch of results, with or without
+        transitions; an exception rolls back the hooks' work only (the results stay)."""
 
     def every_minute(self, session: Session, now: datetime) -> None:
         """SLO evaluation, reminders: at start and once a minute, in a transaction of its own."""
