@@ -85,6 +85,40 @@ def test_page_worked_out_on_paper(client_for) -> None:  # type: ignore[no-untype
     assert "HOT: 10 of 20 units returned (50.0%)" in page  # the stand-out alert
 
 
+def test_cards_against_the_week_before(client_for) -> None:  # type: ignore[no-untyped-def]
+    # 22–28 Feb: no order (O5 is of 20 Feb); one ticket, T6, answered in 2 h and still open at
+    # the end after 85 h (past 72 h); backlog 1 (T6).
+    page = client_for("commerce").client.get(f"/aftersales?{WEEK}").text
+    assert "vs Sat 22 Feb 2025 – Fri 28 Feb 2025" in page
+    first = card(page, "First response on time")
+    assert 'kpi-change bad">-60.0 pts <span class="muted">vs 100.0%' in first
+    resolved = card(page, "Resolved on time")
+    assert 'kpi-change good">+75.0 pts <span class="muted">vs 0.0%' in resolved
+    backlog = card(page, "Ticket backlog")
+    assert 'kpi-change bad">+200.0% <span class="muted">vs 1<' in backlog  # more open is bad
+    # No order the week before: no refund rate to compare with, and no change made up.
+    assert 'kpi-change "><span class="muted">vs —' in card(page, "Refund rate")
+    plain = client_for("commerce").client.get(f"/aftersales?{WEEK}&compare=none").text
+    assert " vs " not in card(plain, "Ticket backlog") and "vs Sat 22 Feb" not in plain
+
+
+def test_api_comparison(client_for, tokens) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {tokens['commerce']}"}
+    client = client_for(None).client
+    data = client.get(f"/api/v1/aftersales?{WEEK}&compare=previous", headers=headers).json()
+    assert (data["previous"]["from"], data["previous"]["to"]) == ("2025-02-22", "2025-02-28")
+    figures = data["previous"]["figures"]
+    assert (figures["first_response_sla"], figures["backlog"], figures["refunded"]) == (
+        1.0,
+        1,
+        "0.00",
+    )
+    assert data["change"]["backlog"] == {"absolute": 2, "relative": 2.0}
+    assert data["change"]["refund_rate"] == {"absolute": None, "relative": None}
+    plain = client.get(f"/api/v1/aftersales?{WEEK}", headers=headers).json()
+    assert "previous" not in plain and "change" not in plain  # the CLI's JSON by default
+
+
 def test_refunds_by_reason_chart(client_for) -> None:  # type: ignore[no-untyped-def]
     page = client_for("viewer").client.get(f"/aftersales?{WEEK}").text
     [raw] = re.findall(r'data-plotly="([^"]*)"', page)
@@ -159,6 +193,8 @@ def test_api_is_the_json_of_storeops_aftersales(
         ("/aftersales.csv?dir=up", 422),
         ("/api/v1/aftersales?limit=0", 422),
         ("/api/v1/aftersales?from=someday", 422),
+        ("/aftersales?compare=lastyear", 422),
+        ("/api/v1/aftersales?compare=lastyear", 422),
     ],
 )
 def test_bad_parameters_are_422(client_for, url, status) -> None:  # type: ignore[no-untyped-def]

@@ -28,10 +28,22 @@ class Column:
     # units (1 decimal), date
     kind: str = "text"
     sub: str | None = None  # a second key shown under the value (a SKU's product name)
+    # The key of the compared period's value: its change shows under the value (green or red
+    # as news, a rise bad news when `worse_when_up`), and the CSV has it as a column.
+    previous: str | None = None
+    worse_when_up: bool = False
+    # Hidden on narrow screens: "sm" on phones (up to 820 px), "md" below 1400 px.
+    hide: str = ""
 
     @property
     def numeric(self) -> bool:
         return self.kind not in ("text", "date")
+
+    @property
+    def css(self) -> str:
+        return " ".join(
+            c for c in ("num" if self.numeric else "", f"hide-{self.hide}" * bool(self.hide)) if c
+        )
 
 
 def page_of(
@@ -72,11 +84,12 @@ def _cell(value: Any) -> Any:
 def csv_response(
     filename: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]]
 ) -> Response:
-    """A CSV download: a header of column keys, money with two decimals, rates as fractions,
-    days ISO, blank for a value that cannot be computed."""
+    """A CSV download: a header of column keys (each followed by its sub and previous keys),
+    money with two decimals, rates as fractions, days ISO, blank for a value that cannot be
+    computed."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    keys = [key for c in columns for key in (c.key, c.sub) if key]
+    keys = [key for c in columns for key in (c.key, c.sub, c.previous) if key]
     writer.writerow(keys)
     for row in rows:
         writer.writerow([_cell(row.get(key)) for key in keys])

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
+from storeops.commerce.compare import change as change_of
 from storeops.core.settings import Settings
 
 MISSING = "—"
@@ -113,3 +114,4 @@ def install(env: Environment, settings: Settings) -> None:
         localdate=localdate,
         localtime=lambda value: localtime(value, timezone),
     )
+    env.globals["change_of"] = change_of

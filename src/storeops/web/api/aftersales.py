@@ -6,11 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from storeops.commerce.aftersales import aftersales_summary, returns_report, ticket_report
+from storeops.commerce.aftersales import (
+    aftersales_comparison,
+    aftersales_summary,
+    returns_report,
+    ticket_report,
+)
+from storeops.commerce.period import Compare
 from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.params import FromQuery, ToQuery, api_period
+from storeops.web.params import ApiCompareQuery, FromQuery, ToQuery, api_period
 
 router = APIRouter(tags=["aftersales"])
 
@@ -23,6 +29,7 @@ def get_aftersales(
     start: FromQuery = None,
     end: ToQuery = None,
     limit: Annotated[int, Query(ge=1, description="SKUs to list in returns.by_sku.")] = 20,
+    compare: ApiCompareQuery = Compare.none,
 ) -> dict[str, Any]:
     """Returns and refunds of the period's orders (by SKU, category and reason, stand-out
     SKUs) and support tickets against the SLA targets of [aftersales] in storeops.toml.
@@ -32,6 +39,10 @@ def get_aftersales(
     standouts}, tickets{backlog, backlog_start, opened, answered, resolved,
     first_response_hours, resolution_hours, first_response_sla, resolution_sla, satisfaction,
     by_category}, alerts. Money as "12.50" strings, rates floats, null when not computable.
+    With a comparison: previous{from, to, figures{refund_rate, unit_return_rate,
+    order_refund_rate, refunded, first_response_sla, resolution_sla, first_response_p50_hours,
+    backlog, satisfaction, tickets_opened}} and change{figure: {absolute, relative}} (rates'
+    absolute changes in points).
     """
     period = api_period(con, start, end)
     targets = settings.aftersales
@@ -40,4 +51,9 @@ def get_aftersales(
     data = aftersales_summary(
         returns, tickets, targets, currency=settings.store.currency, limit=limit
     )
+    other = period.compared(compare)
+    if other is not None:
+        zone = settings.store.timezone
+        earlier = (returns_report(con, other), ticket_report(con, other, targets, timezone=zone))
+        data |= aftersales_comparison((returns, tickets), earlier)
     return jsonable(data)

@@ -2,8 +2,9 @@
 stand out highlighted), and ticket service levels against the targets of [aftersales]
 (storeops.commerce.aftersales).
 
-One returns_report and one ticket_report per page; sorting and paging the SKU table (htmx)
-computes returns_report alone.
+One returns_report and one ticket_report per period shown (and per compared period: the
+cards show how return rates, ticket service levels, backlog and satisfaction moved since);
+sorting and paging the SKU table (htmx) computes returns_report alone.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from fastapi.responses import Response
 
 from storeops.commerce.aftersales import (
     ReturnsReport,
+    aftersales_comparison,
     aftersales_summary,
     returns_report,
     ticket_report,
 )
+from storeops.commerce.period import Compare
 from storeops.db.users import User
 from storeops.web import security
+from storeops.web.charts import money_axis, money_hover
 from storeops.web.datatable import Column, csv_response, page_of
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.params import FromQuery, ToQuery, page_period
+from storeops.web.params import COMPARE_LABELS, CompareQuery, FromQuery, ToQuery, page_period
 from storeops.web.rendering import render
 from storeops.web.tables import (
     PER_PAGE_CHOICES,
@@ -42,13 +46,13 @@ TABLE_ID = "returns-table"
 
 COLUMNS = (
     Column("key", "SKU"),
-    Column("category", "Category"),
-    Column("units_sold", "Units sold", "count"),
+    Column("category", "Category", hide="sm"),
+    Column("units_sold", "Units sold", "count", hide="sm"),
     Column("units_returned", "Units returned", "units"),
     Column("unit_return_rate", "Unit return rate", "rate"),
-    Column("net_sales", "Net sales", "money"),
+    Column("net_sales", "Net sales", "money", hide="sm"),
     Column("refunded", "Refunded", "money"),
-    Column("refund_rate", "Refund rate", "rate"),
+    Column("refund_rate", "Refund rate", "rate", hide="sm"),
 )
 
 
@@ -104,14 +108,15 @@ def reason_figure(by_reason: list[dict[str, Any]], currency: str) -> dict[str, A
                 "customdata": [r["refunds"] for r in rows],
                 "marker": {"color": "#2563eb"},
                 "hovertemplate": (
-                    f"%{{y}}<br>%{{x:,.2f}} {currency} · %{{customdata}} refunds<extra></extra>"
+                    f"%{{y}}<br>{money_hover(currency, 'x')} · %{{customdata}} refunds"
+                    "<extra></extra>"
                 ),
             }
         ],
         "layout": {
             "margin": {"l": 8, "r": 16, "t": 8, "b": 40},
             "height": max(200, 36 * len(rows) + 60),
-            "xaxis": {"tickformat": ",.0f", "ticksuffix": f" {currency}", "rangemode": "tozero"},
+            "xaxis": money_axis(currency, rangemode="tozero"),
             "yaxis": {"automargin": True},
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
@@ -127,6 +132,7 @@ def aftersales_page(
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
+    compare: CompareQuery = Compare.previous,
     category: CategoryQuery = None,
     sort: SortQuery = SortColumn.refunded,
     direction: DirQuery = None,
@@ -136,6 +142,8 @@ def aftersales_page(
     period = page_period(con, start, end)
     context: dict[str, Any] = {
         "period": period,
+        "compare": compare,
+        "compare_labels": COMPARE_LABELS,
         "category": category or "",
         "columns": COLUMNS,
         "per_page_choices": PER_PAGE_CHOICES,
@@ -155,10 +163,15 @@ def aftersales_page(
     )
     if security.is_htmx(request) and request.headers.get("HX-Target") == TABLE_ID:
         return render(request, "aftersales_table.html", context)
-    targets, currency = settings.aftersales, settings.store.currency
-    tickets = ticket_report(con, period, targets, timezone=settings.store.timezone)
+    targets, currency, zone = settings.aftersales, settings.store.currency, settings.store.timezone
+    tickets = ticket_report(con, period, targets, timezone=zone)
     # limit=0: the SKU table above has its own rows (all SKUs, filtered, sorted, paged)
     data = aftersales_summary(returns, tickets, targets, currency=currency, limit=0)
+    other = period.compared(compare)
+    context |= {"previous_period": other, "comparison": None}
+    if other is not None:
+        earlier = (returns_report(con, other), ticket_report(con, other, targets, timezone=zone))
+        context["comparison"] = aftersales_comparison((returns, tickets), earlier)
     context |= {
         "data": data,
         "categories": sorted({r.category for r in returns.by_sku if r.category}),
