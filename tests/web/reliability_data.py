@@ -18,13 +18,18 @@ At NOW (2025-03-10 12:00 UTC):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from storeops.core.settings import Settings
+from storeops.cli.workspace import prepare_stores
+from storeops.core.settings import DatabaseSettings, Settings
 from storeops.db.engine import engine_for, session_factory
 from storeops.itsm import actions as itsm
 from storeops.itsm.models import Origin, PublicStatus, Service
@@ -33,6 +38,8 @@ from storeops.monitoring.actions import create_monitor, create_slo
 from storeops.monitoring.probes import ProbeResult
 from storeops.monitoring.results import PendingResult, ResultWriter
 from storeops.monitoring.spec import MonitorSpec, SloSpec
+from storeops.web.app import create_app
+from tests.web.conftest import SignedIn, add_users, csrf_in, email_of, sign_in
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 CHECKS = 6
@@ -150,3 +157,46 @@ def seed_workspace(settings: Settings) -> Ids:
             return seed(session)
     finally:
         engine.dispose()
+
+
+@dataclass
+class Seeded:
+    """The web app over a seeded state DB, its clock stopped at NOW."""
+
+    app: FastAPI
+    ids: Ids
+    tokens: dict[str, str]  # role -> API token
+    settings: Settings
+
+    def bearer(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture
+def seeded(workspace: Settings, database_url: str) -> Iterator[Seeded]:
+    """The reliability state above on SQLite and on PostgreSQL, with one user per role."""
+    settings = workspace.model_copy(update={"database": DatabaseSettings(url=database_url)})
+    prepare_stores(settings)
+    tokens = add_users(settings)
+    ids = seed_workspace(settings)
+    app = create_app(settings)
+    app.state.clock = lambda: NOW
+    yield Seeded(app, ids, tokens, settings)
+
+
+@pytest.fixture
+def signed_in(seeded: Seeded) -> Iterator[Callable[[str | None], SignedIn]]:
+    """A client of the seeded app signed in as a role (None: anonymous), with its CSRF token."""
+    opened: list[TestClient] = []
+
+    def make(role: str | None) -> SignedIn:
+        client = TestClient(seeded.app, follow_redirects=False)
+        opened.append(client)
+        if role is None:
+            return SignedIn(client, "")
+        sign_in(client, email_of(role))
+        return SignedIn(client, csrf_in(client.get("/monitors").text))
+
+    yield make
+    for client in opened:
+        client.close()
