@@ -116,13 +116,55 @@ def test_csv_is_the_tables_rows(client_for) -> None:  # type: ignore[no-untyped-
     assert "stock_risk_2025-03-15_2025-03-28.csv" in answer.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert list(rows[0]) == [
-        "sku", "title", "category", "on_hand", "velocity", "days_of_cover", "stockout_date",
-        "reorder_point", "reorder_qty", "lost_sales",
+        "sku", "title", "category", "on_hand", "velocity", "previous_velocity", "days_of_cover",
+        "stockout_date", "reorder_point", "reorder_qty", "lost_sales", "previous_lost_sales",
     ]  # fmt: skip
     assert [(r["sku"], r["on_hand"], r["stockout_date"], r["lost_sales"]) for r in rows] == [
         ("OUTALL", "0", "2025-03-28", "112.00"),
         ("OUTS", "3", "2025-04-01", "96.92"),
     ]
+    # The 14 days before (as of 14 March, demand since 15 February): OUTALL sold its one unit
+    # on its one in-stock day (5 March) and was out all 14 days: 1 × 14 × 8.00; OUTS, counted
+    # from 10 March, had not sold yet.
+    assert [(r["previous_velocity"], r["previous_lost_sales"]) for r in rows] == [
+        ("1.0", "112.00"),
+        ("0.0", "0.00"),
+    ]
+    plain = client_for("viewer").client.get(f"/stock.csv?{PERIOD}&view=risk&compare=none")
+    assert {r["previous_velocity"] for r in csv.DictReader(io.StringIO(plain.text))} == {""}
+
+
+def card(page: str, title: str) -> str:
+    return page.split(f"<h2>{title}</h2>", 1)[1].split("</article>", 1)[0]
+
+
+def test_cards_and_skus_against_the_days_before(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = client_for("viewer").client.get(f"/stock?{PERIOD}").text
+    assert "vs Sat 1 Mar 2025 – Fri 14 Mar 2025" in page
+    # At risk: OUTALL and OUTS now, OUTALL alone then (OUTS did not sell yet: no velocity).
+    assert 'kpi-change bad">+100.0% <span class="muted">vs 1<' in card(page, "SKUs at risk")
+    # Lost sales 112.00 + 96.92 against OUTALL's 112.00 then.
+    lost = card(page, "Lost sales")
+    assert "€208.92" in lost and 'kpi-change bad">+86.5% <span class="muted">vs €112.00' in lost
+    stock_value = card(page, "Stock value")
+    assert 'class="kpi-change "' in stock_value  # neither good nor bad news
+    # In the table: OUTS' velocity is new, OUTALL's did not move.
+    table = page.split('id="stock-table"', 1)[1]
+    outs = table.split("OUTS</span>", 1)[1].split("</tr>", 1)[0]
+    assert 'title="0.00 in the compared period">new</div>' in outs
+    outall = table.split("OUTALL</span>", 1)[1].split("</tr>", 1)[0]
+    assert ">+0.0%</div>" in outall
+
+
+def test_api_comparison(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {tokens['viewer']}"}
+    data = client.get(f"/api/v1/stock?{PERIOD}&view=risk&compare=previous", headers=headers).json()
+    assert (data["previous"]["from"], data["previous"]["to"]) == ("2025-03-01", "2025-03-14")
+    assert data["previous"]["totals"]["lost_sales"] == "112.00"
+    assert data["change"]["totals"]["at_risk"] == {"absolute": 1, "relative": 1.0}
+    outall = data["skus"][0]
+    assert outall["sku"] == "OUTALL" and outall["previous"]["lost_sales"] == "112.00"
+    assert outall["change"]["velocity"] == {"absolute": 0.0, "relative": 0.0}
 
 
 @pytest.mark.parametrize(
@@ -157,6 +199,7 @@ def test_api_is_the_json_of_storeops_stock(
         "from=2025-03-28&to=2025-03-01",
         "from=2025-04-01",  # after the last day with orders
         "to=yesterday",
+        "compare=lastweek",
     ],
 )
 def test_bad_parameters_are_422(client_for, tokens, query) -> None:  # type: ignore[no-untyped-def]

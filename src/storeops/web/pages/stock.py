@@ -1,13 +1,15 @@
 """Stock: SKUs about to run out, ABC/XYZ classes, dead and slow stock (storeops.commerce.stock).
 
-One stock_health call per request: the view (`view`), the category filter, sorting and paging
-all work on its rows. The period's end is the as-of day and its start the first day stock-outs
-are counted from; like `storeops stock`, they default to the last day with orders and the 28-day
-demand window before it.
+One stock_health call per period shown: the view (`view`), the category filter, sorting and
+paging all work on its rows. The period's end is the as-of day and its start the first day
+stock-outs are counted from; like `storeops stock`, they default to the last day with orders and
+the 28-day demand window before it. Compared with the previous period (or the same dates last
+year), the cards and each SKU's sales velocity, units sold and lost sales show how they moved.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -17,10 +19,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from ibis.backends import BaseBackend
 
-from storeops.commerce.period import Period, data_period
+from storeops.commerce.period import Compare, Period, data_period
 from storeops.commerce.stock import (
     DEFAULT_LOOKBACK_DAYS,
     StockView,
+    stock_comparison,
     stock_health,
     stock_summary,
 )
@@ -28,7 +31,7 @@ from storeops.db.users import User
 from storeops.web import security
 from storeops.web.datatable import Column, csv_response, page_of
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.params import FromQuery, ToQuery
+from storeops.web.params import COMPARE_LABELS, CompareQuery, FromQuery, ToQuery
 from storeops.web.rendering import render
 from storeops.web.tables import (
     PER_PAGE_CHOICES,
@@ -51,18 +54,23 @@ VIEW_LABELS = {
     StockView.all: "All SKUs",
 }
 SKU = Column("sku", "SKU", sub="title")
-CATEGORY = Column("category", "Category")
+CATEGORY = Column("category", "Category", hide="md")
+VELOCITY = Column("velocity", "Units / day", "ratio", previous="previous_velocity")
+LOST_SALES = Column(
+    "lost_sales", "Lost sales", "money", previous="previous_lost_sales", worse_when_up=True
+)
+UNITS_SOLD = Column("units_sold", "Units sold", "count", previous="previous_units_sold")
 COLUMNS: dict[StockView, tuple[Column, ...]] = {
     StockView.risk: (
         SKU,
         CATEGORY,
         Column("on_hand", "On hand", "count"),
-        Column("velocity", "Units / day", "ratio"),
+        replace(VELOCITY, hide="sm"),
         Column("days_of_cover", "Days of cover", "days"),
         Column("stockout_date", "Runs out", "date"),
-        Column("reorder_point", "Reorder point", "count"),
-        Column("reorder_qty", "Reorder qty", "count"),
-        Column("lost_sales", "Lost sales", "money"),
+        Column("reorder_point", "Reorder point", "count", hide="md"),
+        Column("reorder_qty", "Reorder qty", "count", hide="sm"),
+        LOST_SALES,
     ),
     StockView.abc: (
         SKU,
@@ -70,32 +78,32 @@ COLUMNS: dict[StockView, tuple[Column, ...]] = {
         Column("abc", "ABC"),
         Column("xyz", "XYZ"),
         Column("revenue", "Revenue", "money"),
-        Column("units_sold", "Units sold", "count"),
-        Column("velocity", "Units / day", "ratio"),
-        Column("demand_sd", "Daily s.d.", "ratio"),
-        Column("on_hand", "On hand", "count"),
+        replace(UNITS_SOLD, hide="sm"),
+        replace(VELOCITY, hide="sm"),
+        Column("demand_sd", "Daily s.d.", "ratio", hide="md"),
+        Column("on_hand", "On hand", "count", hide="sm"),
     ),
     StockView.dead: (
         SKU,
         CATEGORY,
         Column("on_hand", "On hand", "count"),
-        Column("last_sold", "Last sold", "date"),
+        Column("last_sold", "Last sold", "date", hide="sm"),
         Column("days_since_sale", "Days since sale", "count"),
-        Column("days_of_cover", "Days of cover", "days"),
-        Column("sell_through", "Sell-through", "rate"),
+        Column("days_of_cover", "Days of cover", "days", hide="md"),
+        Column("sell_through", "Sell-through", "rate", hide="sm"),
         Column("stock_value", "Value tied up", "money"),
     ),
     StockView.all: (
         SKU,
         CATEGORY,
         Column("on_hand", "On hand", "count"),
-        Column("velocity", "Units / day", "ratio"),
-        Column("days_of_cover", "Days of cover", "days"),
-        Column("stockout_days", "Stock-out days", "count"),
-        Column("lost_sales", "Lost sales", "money"),
-        Column("units_sold", "Units sold", "count"),
+        replace(VELOCITY, hide="sm"),
+        Column("days_of_cover", "Days of cover", "days", hide="sm"),
+        Column("stockout_days", "Stock-out days", "count", hide="md"),
+        replace(LOST_SALES, hide="sm"),
+        replace(UNITS_SOLD, hide="md"),
         Column("revenue", "Revenue", "money"),
-        Column("stock_value", "Stock value", "money"),
+        Column("stock_value", "Stock value", "money", hide="md"),
     ),
 }
 SortColumn = StrEnum(  # type: ignore[misc]
@@ -127,13 +135,19 @@ def stock_period(con: BaseBackend, start: date | None, end: date | None) -> Peri
     return Period(start, end)
 
 
-def _rows(data: dict[str, Any], category: str | None) -> list[dict[str, Any]]:
+def _rows(
+    data: dict[str, Any], category: str | None, compared: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The view's SKUs of the category, with their figures of the compared period."""
     rows = [r for r in data["skus"] if not category or r["category"] == category]
     for row in rows:
         row["_badge"] = (
             "dead" if row["dead"] else "slow" if row["slow"] else "out" if row["on_hand"] == 0
             else None
         )  # fmt: skip
+        if compared is not None:
+            earlier = compared["skus"][row["sku"]]["previous"]
+            row |= {f"previous_{name}": value for name, value in earlier.items()}
     return rows
 
 
@@ -150,12 +164,18 @@ def abc_matrix(skus: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _compute(
-    con: BaseBackend, period: Period, view: StockView, currency: str
-) -> tuple[dict[str, Any], list[str]]:
-    """The view's data (one stock_health call) and the categories of all SKUs."""
+    con: BaseBackend, period: Period, view: StockView, currency: str, compare: Compare
+) -> tuple[dict[str, Any], list[str], dict[str, Any] | None]:
+    """The view's data (one stock_health call), the categories of all SKUs, and the comparison
+    with the compared period (None without one)."""
     health = stock_health(con, as_of=period.end, since=period.start)
     data = stock_summary(health, period=period, view=view, currency=currency)
-    return data, sorted({r.category for r in health if r.category})
+    other = period.compared(compare)
+    compared = None
+    if other is not None:
+        earlier = stock_health(con, as_of=other.end, since=other.start)
+        compared = stock_comparison(health, earlier, other)
+    return data, sorted({r.category for r in health if r.category}), compared
 
 
 def _view_counts(totals: dict[str, Any]) -> dict[StockView, int]:
@@ -187,6 +207,7 @@ def stock_page(
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
+    compare: CompareQuery = Compare.previous,
     view: ViewQuery = StockView.risk,
     category: CategoryQuery = None,
     sort: SortQuery = None,
@@ -195,6 +216,8 @@ def stock_page(
     per_page: PerPageQuery = 25,
 ) -> Response:
     context: dict[str, Any] = {
+        "compare": compare,
+        "compare_labels": COMPARE_LABELS,
         "view": view,
         "view_labels": VIEW_LABELS,
         "category": category or "",
@@ -205,10 +228,12 @@ def stock_page(
     period = stock_period(con, start, end)
     if period is None:
         return render(request, "stock.html", context | {"period": None})
-    data, categories = _compute(con, period, view, settings.store.currency)
-    rows = _rows(data, category)
+    data, categories, compared = _compute(con, period, view, settings.store.currency, compare)
+    rows = _rows(data, category, compared)
     context |= {
         "period": period,
+        "previous_period": period.compared(compare),
+        "comparison": compared,
         "data": data,
         "categories": categories,
         "view_counts": _view_counts(data["totals"]),
@@ -228,17 +253,19 @@ def stock_csv(
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
+    compare: CompareQuery = Compare.previous,
     view: ViewQuery = StockView.risk,
     category: CategoryQuery = None,
     sort: SortQuery = None,
     direction: DirQuery = None,
 ) -> Response:
-    """The page's table as CSV: the view's columns, every row (filtered and sorted as shown)."""
+    """The page's table as CSV: the view's columns, every row (filtered and sorted as shown),
+    each compared figure followed by its value in the compared period (previous_*)."""
     period = stock_period(con, start, end)
     if period is None:
         return csv_response("stock.csv", COLUMNS[view], [])
-    data, _ = _compute(con, period, view, settings.store.currency)
-    rows = _rows(data, category)
+    data, _, compared = _compute(con, period, view, settings.store.currency, compare)
+    rows = _rows(data, category, compared)
     table = _table(rows, sort, direction, 1, max(len(rows), 1))
     name = f"stock_{view.value}_{period.start}_{period.end}.csv"
     return csv_response(name, COLUMNS[view], table.rows)
