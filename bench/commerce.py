@@ -70,7 +70,7 @@ CHECKED_KPIS = (
 
 def make_warehouse(lines: int, workspace: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "storeops", "demo", "--lines", str(lines), "--end", "2024-12-31",
+        [sys.executable, "-m", "storeops", "demo", "--no-monitors", "--lines", str(lines), "--end", "2024-12-31",
          "-w", str(workspace), "--json"],
         check=True,
         capture_output=True,

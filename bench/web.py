@@ -55,7 +55,7 @@ def build(folder: Path, lines: int) -> float:
     print(f"building a demo warehouse of ~{lines:,} order lines in {folder} ...", flush=True)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "storeops", "demo", "-w", str(folder), "--lines", str(lines),
+        [sys.executable, "-m", "storeops", "demo", "--no-monitors", "-w", str(folder), "--lines", str(lines),
          "--seed", "42", "--end", END.isoformat(), "--json"],
         env=_env(), check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip

@@ -34,7 +34,7 @@ def _wait_for(lines: queue.Queue, prefix: str, seen: list[str], deadline: float)
 def start(workspace, port: int) -> tuple[subprocess.Popen, queue.Queue]:  # type: ignore[no-untyped-def]
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOREOPS_")} | {"CI": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "storeops", "demo", "--days", "20", "--end", "2025-03-31",
+        [sys.executable, "-m", "storeops", "demo", "--no-monitors", "--days", "20", "--end", "2025-03-31",
          "--serve", "--port", str(port), "-w", str(workspace)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

@@ -391,7 +391,7 @@ def test_tickets_are_consistent(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_demo_replaces_rather_than_duplicates(cli, tmp_path: Path) -> None:
     folder = tmp_path / "shop"
-    args = ["demo", "-w", folder, "--days", "30", "--end", "2024-06-30", "--json"]
+    args = ["demo", "--no-monitors", "-w", folder, "--days", "30", "--end", "2024-06-30", "--json"]
     first = cli(*args)
     assert first.code == 0, first.err
     second = cli(*args)
@@ -411,7 +411,7 @@ def test_demo_replaces_rather_than_duplicates(cli, tmp_path: Path) -> None:
 def test_demo_in_an_empty_folder_creates_the_workspace(cli, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STOREOPS_HOME", raising=False)
-    result = cli("demo", "--days", "20", "--end", "2024-03-31", "--json")
+    result = cli("demo", "--no-monitors", "--days", "20", "--end", "2024-03-31", "--json")
     assert result.code == 0, result.err
     summary = result.json()
     settings_file = tmp_path / "storeops-data" / "storeops.toml"
@@ -449,6 +449,7 @@ def test_shopify_export_round_trip(cli, tmp_path: Path) -> None:
     demo_ws, import_ws, export = tmp_path / "demo", tmp_path / "imported", tmp_path / "export"
     result = cli(
         "demo",
+        "--no-monitors",
         "-w",
         demo_ws,
         "--days",

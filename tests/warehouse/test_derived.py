@@ -35,7 +35,7 @@ def _same(a: dict, b: dict) -> None:
 def test_cells_give_the_series_of_the_lines_and_stale_cells_are_ignored(
     cli, workspace: Settings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    assert cli("demo", "--days", "120", "--end", "2024-12-31", "-w", workspace.workspace).code == 0
+    assert cli("demo", "--no-monitors", "--days", "120", "--end", "2024-12-31", "-w", workspace.workspace).code == 0
     warehouse = workspace.duckdb_path()
     assert warehouse is not None
     current, with_cells = _series(warehouse)
@@ -60,7 +60,7 @@ def test_cells_give_the_series_of_the_lines_and_stale_cells_are_ignored(
 
 
 def test_every_import_keeps_the_cells_current(cli, workspace: Settings) -> None:  # type: ignore[no-untyped-def]
-    assert cli("demo", "--days", "30", "--end", "2024-12-31", "-w", workspace.workspace).code == 0
+    assert cli("demo", "--no-monitors", "--days", "30", "--end", "2024-12-31", "-w", workspace.workspace).code == 0
     imports = [
         ("shopify-orders", FIXTURES / "shopify_orders" / "orders_export_79.csv"),
         ("shopify-products", FIXTURES / "shopify_products" / "products_export_legacy.csv"),

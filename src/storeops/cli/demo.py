@@ -15,6 +15,13 @@ from rich.table import Table
 
 from storeops.cli.brief import build_brief, render_brief
 from storeops.cli.common import JsonOption, WorkspaceOption, actor, console, interactive, print_json
+from storeops.cli.demo_reliability import (
+    declare_demo,
+    keep_watching,
+    print_reliability,
+    start_demo_shop,
+    watch_demo,
+)
 from storeops.cli.serve import serve_command
 from storeops.cli.users import state_db
 from storeops.cli.workspace import prepare_stores
@@ -66,6 +73,21 @@ def demo_command(
         typer.Option("--serve", help="Then serve the web app, with a demo admin to sign in as."),
     ] = False,
     port: Annotated[int, typer.Option(help="With --serve: the port.", min=0, max=65535)] = 8000,
+    monitors: Annotated[
+        bool,
+        typer.Option(
+            help="Also serve the demo shop, watch it with monitors of every kind and break its "
+            "checkout, so the demo shows an incident priced in lost revenue (about 20 s)."
+        ),
+    ] = True,
+    shop_port: Annotated[
+        int,
+        typer.Option(
+            help="The demo shop's HTTP port (HTTPS and DNS on the next two); 0: any free port.",
+            min=0,
+            max=65533,
+        ),
+    ] = 8081,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -99,15 +121,30 @@ def demo_command(
             exported = export_orders(con, export_shopify, settings.store.timezone)
     _audit(settings, options.description(), rows)
     summary["shopify_export"] = [str(p) for p in exported]
-    if as_json:
-        print_json(summary)
-    else:
-        print_summary(summary)
-        # The demo's main job ends with what a manager reads every morning.
-        render_brief(build_brief(settings, None, None), settings)
-    if serve:
-        _sign_in_help(settings.workspace, port)
-        serve_command(port=port, workspace=settings.workspace)
+    shop = start_demo_shop(settings, shop_port) if monitors else None
+    try:
+        if shop is not None:
+            settings = declare_demo(settings, shop.shop)
+            summary["reliability"] = watch_demo(settings, shop)
+        if as_json:
+            print_json(summary)
+        else:
+            print_summary(summary)
+            # The demo's main job ends with what a manager reads every morning.
+            render_brief(build_brief(settings, None, None), settings)
+            if shop is not None:
+                print_reliability(summary["reliability"])
+        if serve:
+            _sign_in_help(settings.workspace, port)
+            stop_watching = keep_watching(settings) if shop is not None else None
+            try:
+                serve_command(port=port, workspace=settings.workspace)
+            finally:
+                if stop_watching is not None:
+                    stop_watching()
+    finally:
+        if shop is not None:
+            shop.stop()
 
 
 def _sign_in_help(workspace: Path, port: int) -> None:

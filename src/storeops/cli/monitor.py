@@ -17,6 +17,7 @@ import asyncio
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -137,8 +138,8 @@ def check_public(spec: MonitorSpec, result: ProbeResult) -> dict[str, Any]:
     }
 
 
-async def _check_once(spec: MonitorSpec) -> ProbeResult:
-    async with ProbeClient() as client:
+async def _check_once(spec: MonitorSpec, ca_file: Path | None) -> ProbeResult:
+    async with ProbeClient(ca_file=ca_file) as client:
         return await check(spec, client)
 
 
@@ -168,7 +169,7 @@ def check_monitor(
         if monitor is None:
             raise UserError(f"no monitor named {name!r} (see: storeops monitor list)")
         spec = MonitorSpec.model_validate(monitor.spec)
-    result = asyncio.run(_check_once(spec))
+    result = asyncio.run(_check_once(spec, settings.probe_ca_file()))
     shown = check_public(spec, result)
     if as_json:
         print_json(shown)

@@ -80,6 +80,9 @@ class MonitoringSettings(_Section):
     raw_retention_days: int = Field(default=7, ge=1, le=3650)
     # Checks in flight at once, whatever the number of monitors.
     max_concurrency: int = Field(default=200, ge=1, le=10_000)
+    # Extra certificate authorities (PEM) the probes trust besides the system's: a private CA,
+    # or the demo shop's. Relative to the workspace.
+    ca_file: Path | None = None
 
 
 # Declared reliability records ([[services]], [[monitors]], [[slos]], [[maintenance]],
@@ -115,6 +118,13 @@ class Settings(_Section):
             rest = rest[1:]
         path = Path(rest)
         return path if path.is_absolute() else self.workspace / path
+
+    def probe_ca_file(self) -> Path | None:
+        """[monitoring] ca_file resolved inside the workspace, if set."""
+        ca_file = self.monitoring.ca_file
+        if ca_file is None:
+            return None
+        return ca_file if ca_file.is_absolute() else self.workspace / ca_file
 
     def database_url(self) -> str:
         """The state DB URL, with a relative SQLite path resolved inside the workspace."""

@@ -161,7 +161,7 @@ def demo_monitors(
                 "service": "certificates",
                 "url": https_url,
                 "conditions": ["[CERTIFICATE_EXPIRATION] > 7d"],
-                "interval_seconds": max(interval, 60),
+                "interval_seconds": interval,
                 "timeout_seconds": 5,
                 "failure_threshold": 1,
                 "success_threshold": 1,

@@ -32,6 +32,9 @@ class ShopConfig:
     https_port: int | None = None  # 0: any free port; None: no HTTPS
     dns_port: int | None = None  # UDP port answering DNS_NAME with the shop's address
     cert_days: float = 90  # the HTTPS certificate expires this many days after start
+    # Where the CA and certificate are written (and kept, so a monitor can trust the CA after
+    # the shop stops); None: a temporary folder removed at stop.
+    tls_dir: Path | None = None
     faults: Faults = field(default_factory=Faults)
     admin_token: str | None = None  # None: a new random one
     seed: int | None = None  # for the error rate's draws
@@ -103,10 +106,16 @@ async def start_shop(config: ShopConfig, *, now: datetime | None = None) -> Runn
             await web.SockSite(runner, sock).start()
             shop.url = _url("http", config.host, sock.getsockname()[1])
         if config.https_port is not None:
-            shop._tls_dir = Path(tempfile.mkdtemp(prefix="storeops-demo-shop-"))
+            if config.tls_dir is None:
+                shop._tls_dir = Path(tempfile.mkdtemp(prefix="storeops-demo-shop-"))
+            else:
+                config.tls_dir.mkdir(parents=True, exist_ok=True)
             hosts = list(dict.fromkeys([config.host or "127.0.0.1", "127.0.0.1", "localhost"]))
             shop.tls = write_certificates(
-                shop._tls_dir, hosts=hosts, days=config.cert_days, now=now or datetime.now(UTC)
+                config.tls_dir or shop._tls_dir,
+                hosts=hosts,
+                days=config.cert_days,
+                now=now or datetime.now(UTC),
             )
             sock = _listen(config.host, config.https_port)
             await web.SockSite(runner, sock, ssl_context=shop.tls.server_context()).start()

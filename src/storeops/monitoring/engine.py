@@ -119,9 +119,7 @@ class _Engine:
                     next_reload = loop.time() + RELOAD_EVERY_S
                     await self.guarded(self.reload())
                 if loop.time() >= next_minute:
-                    next_minute = (
-                        loop.time()
-                    )  # at once too: a restart puts right what a kill left behind
+                    next_minute = loop.time() + 60
                     await self.guarded(self.every_minute())
                 if loop.time() >= next_prune:
                     next_prune = loop.time() + PRUNE_EVERY_S
@@ -244,6 +242,6 @@ async def run_engine(
     async with AsyncExitStack() as stack:
         client = probe_client
         if client is None:
-            client = await stack.enter_async_context(ProbeClient())
+            client = await stack.enter_async_context(ProbeClient(ca_file=settings.probe_ca_file()))
         engine = _Engine(sessions, settings, hooks, now, client, on_status)
         return await engine.run(stop)
