@@ -5,7 +5,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 import random
-import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -230,7 +229,7 @@ def test_monitor_rows_filter_search_page_and_status(session) -> None:  # type: i
         queries.monitor_rows(session, status="sideways")
 
 
-def test_monitors_page_with_10000_monitors_is_three_queries_and_fast(session) -> None:  # type: ignore[no-untyped-def]
+def test_monitors_page_with_10000_monitors_is_a_few_queries(session) -> None:  # type: ignore[no-untyped-def]
     shop = add_service(session, "shop")
     body = spec("m").model_dump(mode="json")
     session.execute(
@@ -262,14 +261,12 @@ def test_monitors_page_with_10000_monitors_is_three_queries_and_fast(session) ->
 
     event.listen(bind, "before_cursor_execute", count)
     try:
-        timings = []
+        # The time this takes is bench/probes.py's to measure; here, that it stays a few queries.
         for offset, search, status in ((0, None, None), (5000, None, None), (0, "m09", "down")):
             statements.clear()
-            started = time.perf_counter()
             page = queries.monitor_rows(
                 session, limit=50, offset=offset, search=search, status=status, now=NOW
             )
-            timings.append(time.perf_counter() - started)
             assert len(statements) <= 4, statements  # count, page, uptime from rollups and raw
             assert len(page.rows) == 50
     finally:
@@ -278,4 +275,3 @@ def test_monitors_page_with_10000_monitors_is_three_queries_and_fast(session) ->
         [n for n in range(10_000) if f"m{n:05d}".startswith("m09") and (ids[n] % 3) >= 2]
     )
     assert all(r.uptime_24h == (120 - 2 * (r.id % 3)) / 120 for r in page.rows)
-    assert min(timings) < 0.3, timings
