@@ -108,6 +108,46 @@ def test_csvs(client_for) -> None:  # type: ignore[no-untyped-def]
     assert (spring["codes"], spring["status"]) == ("SPRING10, SPRINGVIP", "ok")
 
 
+SECOND_WEEK = "from=2025-02-08&to=2025-02-14&after_days=2"  # against 1–7 February
+
+
+def card(page: str, title: str) -> str:
+    return page.split(f"<h2>{title}</h2>", 1)[1].split("</article>", 1)[0]
+
+
+def test_codes_against_the_week_before(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = client_for("viewer").client.get(f"/promotions?{SECOND_WEEK}").text
+    assert "codes vs Sat 1 Feb 2025 – Fri 7 Feb 2025" in page
+    # S2, S3, V1, W1, G1, I1 against S1 (200 − 20)
+    assert 'kpi-change good">+500.0% <span class="muted">vs 1<' in card(page, "Orders with codes")
+    # 270 + 85 + 100 + 70 + 54 + 63 = 642.00 against 180.00
+    revenue = card(page, "Revenue with codes")
+    assert "€642.00" in revenue and "+256.7%" in revenue and "vs €180.00" in revenue
+    # 30 + 15 + 50 + 10 + 6 + 7 = 118.00 against 20.00: more discount given is bad news
+    assert 'kpi-change bad">+490.0% <span class="muted">vs €20.00' in card(page, "Discount cost")
+    codes = page.split('id="codes-table"', 1)[1]
+    spring = codes.split("SPRING10</span>", 1)[1].split("</tr>", 1)[0]
+    assert 'title="1 in the compared period">+100.0%</div>' in spring
+    assert 'title="€180.00 in the compared period">+97.2%</div>' in spring
+
+
+def test_codes_comparison_in_the_api_and_csv(client_for, tokens) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("viewer").client
+    data = client.get(
+        f"/api/v1/promotions?{SECOND_WEEK}&compare=previous",
+        headers={"Authorization": f"Bearer {tokens['viewer']}"},
+    ).json()
+    assert data["coded"]["orders"] == 6 and data["previous"]["coded"]["net_sales"] == "180.00"
+    spring = next(code for code in data["codes"] if code["code"] == "SPRING10")
+    assert spring["previous"]["orders"] == 1
+    assert spring["change"]["net_sales"] == {"absolute": "175.00", "relative": 175 / 180}
+    rows = csv.DictReader(
+        io.StringIO(client.get(f"/promotions.csv?{SECOND_WEEK}&table=codes").text)
+    )
+    spring_row = next(row for row in rows if row["code"] == "SPRING10")
+    assert (spring_row["previous_orders"], spring_row["previous_net_sales"]) == ("1", "180.00")
+
+
 @pytest.mark.parametrize(
     ("query", "flags"),
     [
@@ -144,6 +184,8 @@ def test_api_is_the_json_of_storeops_promotions(
         "/promotions.csv?table=everything",
         "/api/v1/promotions?weeks=0",
         "/api/v1/promotions?estimator=mean",
+        "/promotions?compare=lastweek",
+        "/api/v1/promotions?compare=lastweek",
     ],
 )
 def test_bad_parameters_are_422(client_for, url) -> None:  # type: ignore[no-untyped-def]

@@ -6,12 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from storeops.commerce.promotions import Estimator, promotion_report, promotions_summary
+from storeops.commerce.period import Compare
+from storeops.commerce.promotions import (
+    Estimator,
+    promotion_report,
+    promotions_comparison,
+    promotions_summary,
+)
 from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
 from storeops.web.pages.promotions import AfterDaysQuery, EstimatorQuery, WeeksQuery
-from storeops.web.params import FromQuery, ToQuery, api_period
+from storeops.web.params import ApiCompareQuery, FromQuery, ToQuery, api_period
 
 router = APIRouter(tags=["promotions"])
 
@@ -26,6 +32,7 @@ def get_promotions(
     weeks: WeeksQuery = 4,
     after_days: AfterDaysQuery = 7,
     estimator: EstimatorQuery = Estimator.median,
+    compare: ApiCompareQuery = Compare.none,
 ) -> dict[str, Any]:
     """Discount codes and campaign runs of the period: orders, gross and net sales, discount
     cost, and against a same-weekday baseline of the `weeks` before each run (other
@@ -35,14 +42,22 @@ def get_promotions(
     method{weeks, after_days, estimator}, codes[...], campaigns[{campaign, codes, first_day,
     last_day, orders, gross_sales, discounts, net_sales, status, reason, baseline{lookback,
     actual, expected, days[...]}, incremental_revenue, incremental_rate, dip{...}}]. Money as
-    "12.50" strings, days ISO; baseline figures null unless status is "ok".
+    "12.50" strings, days ISO; baseline figures null unless status is "ok". With a
+    comparison: coded{orders, gross_sales, discounts, net_sales} (orders with any code, each
+    once), previous{from, to, coded{...}}, change{coded{figure: {absolute, relative}}}, and each
+    code gains previous{...} (the same code in the compared period) and change{...}.
     """
+    period = api_period(con, start, end)
     report = promotion_report(
         con,
-        period=api_period(con, start, end),
+        period=period,
         timezone=settings.store.timezone,
         weeks=weeks,
         after_days=after_days,
         estimator=estimator,
     )
-    return jsonable(promotions_summary(report, settings.store.currency))
+    data = promotions_summary(report, settings.store.currency)
+    other = period.compared(compare)
+    if other is not None:
+        data |= promotions_comparison(con, report, other)
+    return jsonable(data)

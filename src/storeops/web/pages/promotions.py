@@ -3,7 +3,9 @@ incremental revenue against the no-promotion baseline and the post-promotion dip
 of actual against baseline sales for one run (storeops.commerce.promotions).
 
 One promotion_report per request. The page opens on the last 365 days with orders: campaigns
-are a few a year, and a month would rarely hold one.
+are a few a year, and a month would rarely hold one. Against the previous period (or the same
+dates last year), the orders with codes and each code's orders and revenue show how they moved
+(storeops.commerce.promotions.promotions_comparison).
 """
 
 from __future__ import annotations
@@ -17,12 +19,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from ibis.backends import BaseBackend
 
-from storeops.commerce.period import Period, data_period
-from storeops.commerce.promotions import Estimator, promotion_report
+from storeops.commerce.period import Compare, Period, data_period
+from storeops.commerce.promotions import (
+    Estimator,
+    coded_sales,
+    promotion_report,
+    promotions_comparison,
+)
 from storeops.db.users import User
+from storeops.web.charts import day_axis, money_axis, money_hover
 from storeops.web.datatable import Column, csv_response, page_of
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.params import FromQuery, ToQuery, page_period
+from storeops.web.params import COMPARE_LABELS, CompareQuery, FromQuery, ToQuery, page_period
 from storeops.web.rendering import render
 from storeops.web.tables import (
     PER_PAGE_CHOICES,
@@ -40,24 +48,24 @@ PAGE_DAYS = 365
 
 CAMPAIGN_COLUMNS = (
     Column("campaign", "Campaign", sub="dates"),
-    Column("orders", "Orders", "count"),
+    Column("orders", "Orders", "count", hide="sm"),
     Column("net_sales", "Revenue", "money"),
-    Column("discounts", "Discount cost", "money"),
-    Column("shop_sales", "Shop sales", "money"),
-    Column("baseline", "Baseline", "money"),
+    Column("discounts", "Discount cost", "money", hide="sm"),
+    Column("shop_sales", "Shop sales", "money", hide="md"),
+    Column("baseline", "Baseline", "money", hide="md"),
     Column("incremental_revenue", "Incremental", "money"),
-    Column("incremental_rate", "Uplift", "rate"),
-    Column("dip", "Post-promo dip", "money"),
+    Column("incremental_rate", "Uplift", "rate", hide="sm"),
+    Column("dip", "Post-promo dip", "money", hide="sm"),
 )
 CODE_COLUMNS = (
     Column("code", "Code"),
-    Column("campaign", "Campaign"),
-    Column("first_day", "First used", "date"),
-    Column("last_day", "Last used", "date"),
-    Column("orders", "Orders", "count"),
-    Column("gross_sales", "Gross sales", "money"),
-    Column("discounts", "Discount cost", "money"),
-    Column("net_sales", "Revenue", "money"),
+    Column("campaign", "Campaign", hide="sm"),
+    Column("first_day", "First used", "date", hide="md"),
+    Column("last_day", "Last used", "date", hide="md"),
+    Column("orders", "Orders", "count", previous="previous_orders"),
+    Column("gross_sales", "Gross sales", "money", hide="sm"),
+    Column("discounts", "Discount cost", "money", hide="sm"),
+    Column("net_sales", "Revenue", "money", previous="previous_net_sales"),
 )
 CampaignSort = StrEnum(  # type: ignore[misc]
     "CampaignSort", {c.key: c.key for c in CAMPAIGN_COLUMNS} | {"first_day": "first_day"}
@@ -148,10 +156,21 @@ def chart_days(campaign: dict[str, Any]) -> list[dict[str, Any]]:
     return window + after
 
 
+def code_rows(codes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Code rows with their compared figures as previous_* (when compared)."""
+    return [
+        {
+            **row,
+            **{f"previous_{name}": value for name, value in row.get("previous", {}).items()},
+        }
+        for row in codes
+    ]
+
+
 def baseline_figure(days: list[dict[str, Any]], currency: str) -> dict[str, Any]:
     """Bars of the shop's actual sales (the run's days, then the days after it), the baseline
     as a line over both."""
-    hover = f"%{{x|%a %d %b %Y}}<br>%{{y:,.2f}} {currency}"
+    hover = f"%{{x|%a %-d %b %Y}}<br>{money_hover(currency)}"
     data: list[dict[str, Any]] = []
     for part, name, color in (
         ("campaign", "Actual, campaign days", "#2563eb"),
@@ -186,9 +205,8 @@ def baseline_figure(days: list[dict[str, Any]], currency: str) -> dict[str, Any]
         "barmode": "overlay",
         "hovermode": "x unified",
         "legend": {"orientation": "h", "y": -0.18},
-        "yaxis": {"tickformat": ",.0f", "ticksuffix": f" {currency}", "rangemode": "tozero",
-                  "automargin": True},
-        "xaxis": {"type": "date"},
+        "yaxis": money_axis(currency, rangemode="tozero", automargin=True),
+        "xaxis": day_axis(days[0]["date"], days[-1]["date"]),
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
     }  # fmt: skip
@@ -222,6 +240,7 @@ def promotions_page(
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
+    compare: CompareQuery = Compare.previous,
     weeks: WeeksQuery = 4,
     after_days: AfterDaysQuery = 7,
     estimator: EstimatorQuery = Estimator.median,
@@ -239,6 +258,8 @@ def promotions_page(
     period = promotions_period(con, start, end)
     context: dict[str, Any] = {
         "period": period,
+        "compare": compare,
+        "compare_labels": COMPARE_LABELS,
         "weeks": weeks,
         "after_days": after_days,
         "estimator": estimator,
@@ -279,14 +300,17 @@ def promotions_page(
             row["_class"] = "selected"
     ok = [c for c in report.campaigns if c["status"] == "ok"]
     days = chart_days(selected) if selected else []
+    other = period.compared(compare)
+    comparison = promotions_comparison(con, report, other) if other else None
+    codes = code_rows(comparison["codes"] if comparison else report.codes)
     context |= {
+        "previous_period": other,
+        "comparison": comparison,
+        "coded": comparison["coded"] if comparison else coded_sales(con, period),
         "campaigns": _table(rows, sort, direction, page, per_page),
-        "codes": _table(report.codes, codes_sort, codes_dir, codes_page, codes_per_page),
+        "codes": _table(codes, codes_sort, codes_dir, codes_page, codes_per_page),
         "totals": {
             "runs": len(report.campaigns),
-            "orders": sum(c["orders"] for c in report.campaigns),
-            "net_sales": sum(c["net_sales"] for c in report.campaigns),
-            "discounts": sum(c["discounts"] for c in report.campaigns),
             "incremental": sum(c["incremental_revenue"] for c in ok) if ok else None,
             "dip": sum(c["dip"]["dip"] for c in ok if c["dip"]["dip"] is not None) if ok else None,
         },
@@ -306,6 +330,7 @@ def promotions_csv(
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
+    compare: CompareQuery = Compare.previous,
     weeks: WeeksQuery = 4,
     after_days: AfterDaysQuery = 7,
     estimator: EstimatorQuery = Estimator.median,
@@ -319,8 +344,9 @@ def promotions_csv(
     codes_sort: Annotated[CodeSort | None, Query(description="Code table column.")] = None,
     codes_dir: Annotated[Direction | None, Query(description="asc or desc.")] = None,
 ) -> Response:
-    """A table of the page as CSV, every row: campaigns (with status and reason), codes, or
-    the chart's days of the selected run (date, part, actual, baseline)."""
+    """A table of the page as CSV, every row: campaigns (with status and reason), codes (with
+    their orders and revenue in the compared period), or the chart's days of the selected run
+    (date, part, actual, baseline)."""
     period = promotions_period(con, start, end)
     columns: tuple[Column, ...] = {
         CsvTable.campaigns: (
@@ -355,7 +381,11 @@ def promotions_csv(
         rows = campaign_rows(report.campaigns)
         rows = _table(rows, sort, direction, 1, max(len(rows), 1)).rows
     elif table is CsvTable.codes:
-        rows = _table(report.codes, codes_sort, codes_dir, 1, max(len(report.codes), 1)).rows
+        other = period.compared(compare)
+        codes = code_rows(
+            promotions_comparison(con, report, other)["codes"] if other else report.codes
+        )
+        rows = _table(codes, codes_sort, codes_dir, 1, max(len(codes), 1)).rows
     else:
         selected = chosen_run(report.campaigns, campaign, run)
         rows = (
