@@ -2,6 +2,9 @@
 (tests/commerce/sales_data.py; figures of tests/commerce/test_baskets.py): with min_support=2 and
 max_basket=10 on 2 June 2025, N = 9 orders; pairs PQ 4 (lift 4×9/(6×4) = 1.5), PT 2 (1.5),
 RS 3 (1.35), PR 3 (0.9), QR 2 (0.9). With max_basket=4, K9 (5 SKUs) is left out.
+
+Added here for the comparison with the 30 days before June (2–31 May): on 30 May, M1 and M2
+hold P and Q, M3 P alone: N = 3, P 3, Q 2, PQ 2, lift 2×3/(3×2) = 1.0; R, S, T did not sell.
 """
 
 from __future__ import annotations
@@ -9,11 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 import pytest
 
 from storeops.core.settings import Settings
 from tests.commerce.sales_data import build_sales_shop
+from tests.commerce.shop import _line, _order
+from tests.commerce.stock_data import write_rows
 
 JUNE = "from=2025-06-01&to=2025-06-30&min_support=2&max_basket=10"
 
@@ -25,6 +31,20 @@ def shop_workspace(workspace: Settings) -> Settings:
     assert path is not None
     path.unlink()
     build_sales_shop(path)
+    may = date(2025, 5, 30)
+    write_rows(
+        path,
+        {
+            "orders": [_order(order, may, 10, f"m{order}") for order in ("M1", "M2", "M3")],
+            "order_lines": [
+                _line("M1", 1, "P", 1, "5"),
+                _line("M1", 2, "Q", 1, "5"),
+                _line("M2", 1, "P", 1, "5"),
+                _line("M2", 2, "Q", 1, "5"),
+                _line("M3", 1, "P", 1, "5"),
+            ],
+        },
+    )
     return workspace
 
 
@@ -69,14 +89,35 @@ def test_csv(client_for) -> None:  # type: ignore[no-untyped-def]
     answer = client_for("viewer").client.get(f"/baskets.csv?{JUNE}")
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert list(rows[0]) == [
-        "sku_a", "name_a", "sku_b", "name_b", "orders", "support", "confidence_a_b",
-        "confidence_b_a", "lift", "orders_a", "orders_b",
+        "sku_a", "name_a", "sku_b", "name_b", "orders", "previous_orders", "support",
+        "confidence_a_b", "confidence_b_a", "lift", "previous_lift", "orders_a", "orders_b",
     ]  # fmt: skip
     first = rows[0]
     assert (first["sku_a"], first["sku_b"], first["orders"], first["orders_a"]) == (
         "P", "Q", "4", "6",
     )  # fmt: skip
     assert float(first["lift"]) == pytest.approx(1.5)
+    assert (first["previous_orders"], float(first["previous_lift"])) == ("2", 1.0)
+    assert rows[1]["previous_lift"] == ""  # P and T: T did not sell in May
+
+
+def test_pairs_against_the_days_before(client_for, tokens) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("viewer").client
+    page = client.get(f"/baskets?{JUNE}").text
+    assert "vs Fri 2 May 2025 – Sat 31 May 2025" in page
+    first = page.split('id="pairs-table"', 1)[1].split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert 'title="2 in the compared period">+100.0%</div>' in first  # orders together
+    assert 'title="1.00 in the compared period">+50.0%</div>' in first  # lift
+    lift_up = page.split("<h2>Lift up</h2>", 1)[1].split("</article>", 1)[0]
+    assert ">1</p>" in lift_up and "of 1 with both products sold then" in lift_up
+    assert "<h2>Lift up</h2>" not in client.get(f"/baskets?{JUNE}&compare=none").text
+    data = client.get(
+        f"/api/v1/baskets?{JUNE}&compare=previous",
+        headers={"Authorization": f"Bearer {tokens['viewer']}"},
+    ).json()
+    assert data["previous"] == {"from": "2025-05-02", "to": "2025-05-31", "orders": 3}
+    pq = data["pairs"][0]
+    assert pq["previous"]["lift"] == 1.0 and pq["change"]["lift"]["absolute"] == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(
@@ -101,7 +142,14 @@ def test_api_is_the_json_of_storeops_baskets(
 
 @pytest.mark.parametrize(
     "query",
-    ["min_support=0", "max_basket=1", "top=0", "from=2025-06-30&to=2025-06-01", "to=June"],
+    [
+        "min_support=0",
+        "max_basket=1",
+        "top=0",
+        "from=2025-06-30&to=2025-06-01",
+        "to=June",
+        "compare=lastmonth",
+    ],
 )
 def test_bad_parameters_are_422(client_for, query) -> None:  # type: ignore[no-untyped-def]
     signed_in = client_for("viewer")
