@@ -39,8 +39,6 @@ SECTIONS: tuple[tuple[str, tuple[NavItem, ...]], ...] = (
             NavItem("reliability", "Monitors", "/monitors"),
             NavItem("reliability", "SLOs", "/slos"),
             NavItem("incidents", "Incidents", "/incidents"),
-            NavItem("reliability", "Maintenance", "/maintenance"),
-            NavItem("reliability", "Alert channels", "/channels"),
             NavItem("changes", "Changes", "/changes"),
             NavItem("vendors", "Vendors", "/vendors"),
             NavItem("budget", "Budget", "/budget"),

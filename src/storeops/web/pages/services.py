@@ -186,7 +186,7 @@ def _detail(
             [(f"{m.month}-01", float(m.revenue_at_risk)) for m in months],
             settings.store.currency,
         )
-        if months
+        if any(m.revenue_at_risk for m in months)
         else None,
         "incidents": [(incident, live_amount(incident, now)) for incident, _ in incidents],
         "uptime_24h": uptime(db, ids, now - DAY, now) if ids else None,
