@@ -15,6 +15,8 @@ from storeops.commerce.customers import (
     SEGMENTS,
     Grain,
     cohort_retention,
+    customers_comparison,
+    customers_headline,
     new_vs_returning,
     rfm_segments,
     segment_of,
@@ -195,6 +197,28 @@ def test_filtered_cohorts_and_rfm(shop) -> None:  # type: ignore[no-untyped-def]
     rfm = rfm_segments(shop, period=MARCH, channel="app")
     assert (rfm["customers"], rfm["revenue"], rfm["guest_orders"]) == (1, D("100.00"), 0)
     assert rfm_segments(shop, period=MARCH, channel="pos")["customers"] == 0
+
+
+def test_headline_against_the_month_before(shop) -> None:  # type: ignore[no-untyped-def]
+    march = customers_headline(
+        rfm_segments(shop, period=MARCH),
+        new_vs_returning(shop, period=MARCH, grain=Grain.month),
+    )
+    # c1 (O1 45 − R1 10), c2 (O2 100), c5 (O5 10); c2 and c5 new
+    assert march == {
+        "customers": 3,
+        "new_customers": 2,
+        "revenue": D("145.00"),
+        "guest_orders": 0,
+        "guest_revenue": D("0.00"),
+    }
+    # 31 days before March: 29 Jan – 28 Feb, c4's O4 (60 − 10, refunded 60 on 2 March: by the
+    # end of February not yet), c4 new.
+    compared = customers_comparison(shop, march, Period(date(2025, 1, 29), date(2025, 2, 28)))
+    assert compared["previous"]["figures"]["customers"] == 1
+    assert compared["previous"]["figures"]["revenue"] == D("50.00")
+    assert compared["change"]["customers"] == {"absolute": 2, "relative": 2.0}
+    assert compared["change"]["new_customers"] == {"absolute": 1, "relative": 1.0}
 
 
 def test_cli_json(workspace: Settings, cli) -> None:

@@ -46,6 +46,7 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
+from storeops.commerce.compare import changes
 from storeops.commerce.kpis import sale_orders
 from storeops.commerce.period import Period
 from storeops.core.money import to_money
@@ -399,6 +400,40 @@ def rfm_segments(
         "segments": segments,
         "guest_orders": int(guest["orders"] or 0),
         "guest_revenue": _money(guest["revenue"]),
+    }
+
+
+HEADLINE = ("customers", "new_customers", "revenue", "guest_orders", "guest_revenue")
+
+
+def customers_headline(rfm: dict[str, Any], buckets: list[dict[str, Any]]) -> dict[str, Any]:
+    """A period's figures from its RFM segments and new-vs-returning buckets: customers who
+    ordered, new customers, their revenue, guest orders and guest revenue."""
+    return {
+        "customers": rfm["customers"],
+        "new_customers": sum(row["new_customers"] for row in buckets),
+        "revenue": rfm["revenue"],
+        "guest_orders": rfm["guest_orders"],
+        "guest_revenue": rfm["guest_revenue"],
+    }
+
+
+def customers_comparison(
+    con: BaseBackend,
+    current: dict[str, Any],
+    previous: Period,
+    *,
+    channel: str | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """`current` (customers_headline) against the compared period: previous{from, to,
+    figures{...}} and change{figure: {absolute, relative}}."""
+    kept = {"channel": channel, "category": category}
+    buckets = new_vs_returning(con, period=previous, grain=Grain.month, **kept)
+    before = customers_headline(rfm_segments(con, period=previous, **kept), buckets)
+    return {
+        "previous": {**previous.as_json(), "figures": before},
+        "change": changes(current, before, HEADLINE),
     }
 
 

@@ -2,8 +2,9 @@
 heat map, and RFM segments (table sorted on the server, bar chart), each table as CSV.
 
 Definitions are storeops.commerce.customers'. The page opens on the twelve months up to the last
-day with orders, so that cohorts have months to show. storeops.commerce.customers has no channel
-or category filter, so the page offers none.
+day with orders, so that cohorts have months to show. The channel and category filters narrow
+every view to the orders they keep (their customers' first orders included); the cards compare
+with the previous period or the same dates last year.
 """
 
 from __future__ import annotations
@@ -23,13 +24,27 @@ from storeops.commerce.customers import (
     Cohorts,
     Grain,
     cohort_retention,
+    customers_comparison,
+    customers_headline,
     new_vs_returning,
     rfm_segments,
 )
-from storeops.commerce.period import Period, data_period
+from storeops.commerce.period import Compare, Period, data_period
 from storeops.db.users import User
+from storeops.web import formatting
+from storeops.web.charts import money_axis, money_hover
 from storeops.web.deps import SettingsDep, Warehouse, require
-from storeops.web.params import FromQuery, ToQuery, page_period
+from storeops.web.params import (
+    COMPARE_LABELS,
+    CategoryQuery,
+    ChannelQuery,
+    CompareQuery,
+    FromQuery,
+    ToQuery,
+    chosen,
+    filter_choices,
+    page_period,
+)
 from storeops.web.rendering import render
 from storeops.web.tables import (
     PER_PAGE_CHOICES,
@@ -128,7 +143,7 @@ def new_returning_figures(
     text = [_bucket_text(row["bucket"], grain) for row in buckets]
 
     def bars(name: str, key: str, color: str, money: bool) -> dict[str, Any]:
-        value = f"%{{y:,.2f}} {currency}" if money else "%{y:,}"
+        value = money_hover(currency) if money else "%{y:,}"
         return {
             "type": "bar",
             "name": name,
@@ -161,7 +176,7 @@ def new_returning_figures(
             barmode="relative",
             hovermode="x unified",
             xaxis=_xaxis(grain),
-            yaxis={"tickformat": ",.0f", "ticksuffix": f" {currency}", "automargin": True},
+            yaxis=money_axis(currency, automargin=True),
         ),
     }
     return customers, sales
@@ -220,7 +235,7 @@ def segments_figure(rfm: dict[str, Any], currency: str) -> dict[str, Any]:
 
     def bars(name: str, share: str, absolute: str, color: str, money: bool) -> dict[str, Any]:
         shown = [
-            f"{row[absolute]:,.2f} {currency}" if money else f"{row[absolute]:,} customers"
+            formatting.money(row[absolute], currency) if money else f"{row[absolute]:,} customers"
             for row in segments
         ]
         return {
@@ -260,15 +275,23 @@ def customers_page(
     settings: SettingsDep,
     start: FromQuery = None,
     end: ToQuery = None,
+    compare: CompareQuery = Compare.previous,
     grain: GrainQuery = Grain.month,
+    channel: ChannelQuery = None,
+    category: CategoryQuery = None,
     sort: SortQuery = None,
     direction: DirQuery = None,
     page: PageQuery = 1,
     per_page: PerPageQuery = 25,
 ) -> Response:
     period = customers_period(con, start, end)
+    kept = {"channel": chosen(channel), "category": chosen(category)}
     context: dict[str, Any] = {
         "period": period,
+        "compare": compare,
+        "compare_labels": COMPARE_LABELS,
+        "channel": channel or "",
+        "category": category or "",
         "grain": grain,
         "columns": SEGMENT_COLUMNS,
         "narrow_hidden": ("customer_share", "orders", "last_order_to"),  # phones: the essentials
@@ -278,9 +301,11 @@ def customers_page(
     }
     if period is not None:
         currency = settings.store.currency
-        buckets = new_vs_returning(con, period=period, grain=grain)
-        cohorts = cohort_retention(con, period=period)
-        rfm = rfm_segments(con, period=period)
+        buckets = new_vs_returning(con, period=period, grain=grain, **kept)
+        cohorts = cohort_retention(con, period=period, **kept)
+        rfm = rfm_segments(con, period=period, **kept)
+        headline = customers_headline(rfm, buckets)
+        other = period.compared(compare)
         customers_chart, sales_chart = new_returning_figures(buckets, grain, currency)
         rows = _segment_rows(rfm)
         # Without a sort, the segments keep the grid's order (best customers first).
@@ -292,10 +317,12 @@ def customers_page(
             per_page=per_page,
         )
         context |= {
-            "totals": {
-                "new": sum(row["new_customers"] for row in buckets),
-                "guest_orders": sum(row["guest_orders"] for row in buckets),
-            },
+            "headline": headline,
+            "previous_period": other,
+            "comparison": (
+                customers_comparison(con, headline, other, **kept) if other is not None else None
+            ),
+            "choices": filter_choices(con, period),
             "customers_chart": customers_chart,
             "sales_chart": sales_chart,
             "cohorts": cohorts,
@@ -314,6 +341,8 @@ def customers_csv(
     start: FromQuery = None,
     end: ToQuery = None,
     grain: GrainQuery = Grain.month,
+    channel: ChannelQuery = None,
+    category: CategoryQuery = None,
     sort: SortQuery = None,
     direction: DirQuery = None,
     table: Annotated[CsvTable, Query(description="Which table of the page.")] = CsvTable.segments,
@@ -325,6 +354,7 @@ def customers_csv(
     one row per bucket.
     """
     period = customers_period(con, start, end)
+    kept = {"channel": chosen(channel), "category": chosen(category)}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     if table is CsvTable.segments:
@@ -333,7 +363,7 @@ def customers_csv(
              "last_order_from", "last_order_to", "mean_recency", "mean_frequency", "mean_monetary"]
         )  # fmt: skip
         if period is not None:
-            segments = rfm_segments(con, period=period)["segments"]
+            segments = rfm_segments(con, period=period, **kept)["segments"]
             if sort:
                 segments = sort_rows(segments, sort.value, direction or Direction.desc)
             for row in segments:
@@ -347,7 +377,7 @@ def customers_csv(
     elif table is CsvTable.cohorts:
         writer.writerow(["cohort", "size", "month", "active", "retention"])
         if period is not None:
-            for row in asdict(cohort_retention(con, period=period))["cohorts"]:
+            for row in asdict(cohort_retention(con, period=period, **kept))["cohorts"]:
                 for k, (active, rate) in enumerate(
                     zip(row["active"], row["retention"], strict=True)
                 ):
@@ -358,7 +388,7 @@ def customers_csv(
                    "returning_orders", "returning_net_sales", "guest_orders", "guest_net_sales"]  # fmt: skip
         writer.writerow(["bucket", *columns])
         if period is not None:
-            for row in new_vs_returning(con, period=period, grain=grain):
+            for row in new_vs_returning(con, period=period, grain=grain, **kept):
                 writer.writerow([row["bucket"], *(row[c] for c in columns)])
     name = f"customers_{table.value}_{period.start}_{period.end}.csv" if period else "customers.csv"
     return Response(
