@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.web import reliability_data
@@ -55,6 +56,12 @@ def test_status_json_is_public_too(seeded: Seeded) -> None:
     assert incident["title"] == "Search degraded performance"
     assert [u["text"] for u in incident["updates"]] == [PUBLIC_UPDATE]
     assert INTERNAL_NOTE not in answer.text and "revenue" not in answer.text
+    assert [len(c["bars"]) for c in data["components"]] == [90, 90]
+    with TestClient(seeded.app) as anonymous:
+        week = anonymous.get("/api/v1/status?days=7").json()
+        assert anonymous.get("/api/v1/status?days=0").status_code == 422
+    search = week["components"][1]
+    assert len(search["bars"]) == 7 and search["bars"][-1]["uptime"] == pytest.approx(2 / 6)
 
 
 def test_signed_in_staff_see_the_same_page(seeded: Seeded, signed_in) -> None:  # type: ignore[no-untyped-def]
