@@ -12,6 +12,7 @@ BENCHMARKS = {
     "commerce": "bench.commerce",
     "web": "bench.web",
     "baskets": "bench.baskets",
+    "probes": "bench.probes",
 }
 
 
