@@ -14,9 +14,10 @@ with status 1 when it fails, so scripts can use it (`storeops monitor check home
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +39,7 @@ from storeops.cli.common import (
     settings_for,
 )
 from storeops.core.errors import UserError
-from storeops.core.settings import Settings
+from storeops.core.settings import Settings, load_settings
 from storeops.db.engine import engine_for, session_factory
 from storeops.db.migrate import upgrade
 from storeops.db.models import utcnow
@@ -50,6 +51,9 @@ from storeops.monitoring.probes import ProbeClient, ProbeResult, check
 from storeops.monitoring.spec import MonitorSpec
 from storeops.workflows.declared import load_declared, sync_declared
 from storeops.workflows.watch import WatchHooks
+
+logger = logging.getLogger(__name__)
+CONFIG_POLL_S = 5.0
 
 monitor_app = typer.Typer(
     help="Monitors: list them, check one now, run them all.", no_args_is_help=True
@@ -215,6 +219,44 @@ def run_monitors(workspace: WorkspaceOption = None) -> None:
     console.print(_status_line(final) + ", stopped.", highlight=False)
 
 
+def _file_version(file: Path) -> tuple[int, int] | None:
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def resync_if_changed(
+    settings: Settings, sessions: sessionmaker[Session], seen: tuple[int, int] | None
+) -> tuple[int, int] | None:
+    """Syncs storeops.toml again when it changed since `seen`; returns the version synced. A file
+    that no longer loads is logged as its one-line error and the running monitors are kept."""
+    version = _file_version(settings.settings_file)
+    if version == seen:
+        return seen
+    try:
+        declared = load_declared(load_settings(settings.workspace))
+        with sessions.begin() as session:
+            sync_declared(session, declared, actor=config_actor(settings))
+    except UserError as exc:
+        logger.error("storeops.toml not applied, the monitors keep running as before: %s", exc)
+    return version
+
+
+async def _watch_config(
+    settings: Settings, sessions: sessionmaker[Session], stop: asyncio.Event
+) -> None:
+    """Edits to storeops.toml reach the running engine within CONFIG_POLL_S: synced into the
+    state DB, whose changes the engine reloads."""
+    seen = _file_version(settings.settings_file)
+    while not stop.is_set():
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), CONFIG_POLL_S)
+        if not stop.is_set():
+            seen = await asyncio.to_thread(resync_if_changed, settings, sessions, seen)
+
+
 async def _run(
     sessions: sessionmaker[Session], settings: Settings, hooks: WatchHooks
 ) -> EngineStatus:
@@ -222,6 +264,7 @@ async def _run(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    watcher = asyncio.create_task(_watch_config(settings, sessions, stop))
     try:
         if not interactive():
             return await run_engine(sessions, settings, hooks=hooks, stop=stop)
@@ -234,5 +277,7 @@ async def _run(
                 on_status=lambda status: live.update(_status_line(status)),
             )
     finally:
+        stop.set()
+        await watcher
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
