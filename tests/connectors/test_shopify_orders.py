@@ -200,6 +200,21 @@ def test_malformed_rows_quarantine_their_whole_order(cli, workspace, tmp_path) -
     assert "belongs to no order" in quarantined[(8, "Name")]["reason"]
 
 
+def test_amounts_too_large_for_the_warehouse_are_quarantined(cli, workspace, tmp_path) -> None:
+    rows = order_rows("#1", [("A", 1, "10.00")]) + order_rows(
+        "#2", [("B", 1, "1.00"), ("C", 1, "1.00")], Subtotal="99999999999999999999"
+    )
+    rows[2]["Lineitem price"] = "12345678901234567890.00"  # beyond DECIMAL(18,2)
+    [report] = import_json(cli, workspace, write_export(tmp_path / "huge.csv", rows))
+    assert report["quarantined_orders"] == ["#2"] and report["orders_loaded"] == 1
+    reasons = {
+        (r["line"], r["field"]): r["reason"]
+        for r in cli("quarantine", "-w", workspace.workspace, "--json").json()["rows"]
+    }
+    assert reasons[(3, "Subtotal")] == "not an amount: '99999999999999999999'"
+    assert reasons[(4, "Lineitem price")] == "not an amount: '12345678901234567890.00'"
+
+
 def test_unsplittable_and_undecodable_rows_are_quarantined_with_their_order(
     cli, workspace, tmp_path
 ) -> None:

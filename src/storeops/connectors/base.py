@@ -14,7 +14,8 @@ import hashlib
 import io
 import itertools
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,15 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_in_background(path: Path) -> Callable[[], str]:
+    """Hashes `path` in a thread (hashlib lets go of the GIL on large blocks) while DuckDB reads
+    it; returns the function that waits for the digest."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+    digest = executor.submit(sha256_of, path)
+    executor.shutdown(wait=False)
+    return digest.result
 
 
 def check_file(path: Path) -> None:
@@ -247,6 +257,15 @@ def sql_money(column: str) -> str:
     )
 
 
+def sql_try_money(column: str) -> str:
+    """Text to DECIMAL(18,2); NULL when blank, not a plain decimal number, or too large. A check
+    then reads "the field is there but its value is NULL", so each field is parsed once."""
+    return (
+        f"CASE WHEN regexp_full_match(trim({column}), '{MONEY_PATTERN}') "
+        f"THEN TRY_CAST(trim({column}) AS DECIMAL(18,2)) END"
+    )
+
+
 def sql_bad_money(column: str) -> str:
     """True when a money field holds something that is not a plain decimal number."""
     return f"({column} IS NOT NULL AND NOT regexp_full_match(trim({column}), '{MONEY_PATTERN}'))"
@@ -260,17 +279,34 @@ def sql_bad_int(column: str) -> str:
     return f"({column} IS NOT NULL AND NOT regexp_full_match(trim({column}), '^-?[0-9]{{1,9}}$'))"
 
 
-def sql_utc_from_offset(column: str) -> str:
-    """'2024-11-29 10:15:22 -0500' (or ISO 8601 with an offset or Z) to a UTC TIMESTAMP.
+def sql_instant_from_offset(column: str) -> str:
+    """'2024-11-29 10:15:22 -0500' (or ISO 8601 with an offset or Z) to a TIMESTAMPTZ instant.
 
     Shopify's own layout is tried alone first: a list of formats costs several times more.
     """
     others = "['%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M %z']"
     return (
-        f"timezone('UTC', CASE WHEN {column} LIKE '____-__-__ __:__:__ _____' "
+        f"CASE WHEN {column} LIKE '____-__-__ __:__:__ _____' "
         f"THEN try_strptime({column}, '%Y-%m-%d %H:%M:%S %z') "
-        f"ELSE try_strptime(trim({column}), {others}) END)"
+        f"ELSE try_strptime(trim({column}), {others}) END"
     )
+
+
+def sql_utc(instant: str) -> str:
+    """A TIMESTAMPTZ as a UTC TIMESTAMP: plain arithmetic on its microseconds, where
+    timezone('UTC', ...) would ask ICU for every row."""
+    return f"make_timestamp(epoch_us({instant}))"
+
+
+def sql_utc_from_offset(column: str) -> str:
+    """'2024-11-29 10:15:22 -0500' (or ISO 8601 with an offset or Z) to a UTC TIMESTAMP."""
+    return sql_utc(sql_instant_from_offset(column))
+
+
+def sql_local_date_of_instant(instant: str, timezone: str) -> str:
+    """The store-local calendar day of a TIMESTAMPTZ (one time zone conversion, not two)."""
+    zone = timezone.replace("'", "''")  # an IANA name validated by the settings
+    return f"CAST(timezone('{zone}', {instant}) AS DATE)"
 
 
 def sql_local_date(utc_column: str, timezone: str) -> str:

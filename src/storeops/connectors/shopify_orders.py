@@ -21,18 +21,20 @@ from storeops.connectors.base import (
     csv_header,
     read_csv_into,
     require_columns,
-    sha256_of,
-    sql_bad_int,
-    sql_bad_money,
+    sha256_in_background,
     sql_first_problem,
+    sql_instant_from_offset,
     sql_int,
     sql_local_date,
-    sql_money,
+    sql_local_date_of_instant,
     sql_quoted_value,
     sql_text,
+    sql_try_money,
+    sql_utc,
     sql_utc_from_offset,
 )
 from storeops.warehouse.loading import StagedFile, create_stage_quarantine
+from storeops.warehouse.schema import ORDER_LINES, ORDERS
 
 SOURCE = "shopify"
 WHAT = "Shopify orders export"
@@ -88,7 +90,10 @@ ORDER_MONEY = {
 
 
 def _order_checks() -> list[Check]:
-    """Checks of an order's first row, where Shopify writes the order-level fields."""
+    """Checks of an order's first row, where Shopify writes the order-level fields.
+
+    They read the parsed values (`<name>_v`, NULL when a field does not parse) next to the text.
+    """
     statuses = ", ".join(sql_text(s) for s in FINANCIAL_STATUSES)
     checks = [
         Check(
@@ -107,13 +112,13 @@ def _order_checks() -> list[Check]:
             sql_text("the order appears twice in the file (a second first row)"),
         ),
         Check(
-            "created_utc IS NULL",
+            "created_z IS NULL",
             "Created at",
             "'not a timestamp like 2024-11-29 10:15:22 -0500: ' || "
             f"coalesce({sql_quoted_value('created_at')}, 'empty')",
         ),
         Check(
-            "cancelled_at IS NOT NULL AND cancelled_utc IS NULL",
+            "cancelled_at IS NOT NULL AND cancelled_v IS NULL",
             "Cancelled at",
             f"'not a timestamp: ' || {sql_quoted_value('cancelled_at')}",
         ),
@@ -125,7 +130,11 @@ def _order_checks() -> list[Check]:
     ]
     for column, name in ORDER_MONEY.items():
         checks.append(
-            Check(sql_bad_money(name), column, f"'not an amount: ' || {sql_quoted_value(name)}")
+            Check(
+                f"{name} IS NOT NULL AND {name}_v IS NULL",
+                column,
+                f"'not an amount: ' || {sql_quoted_value(name)}",
+            )
         )
     return checks
 
@@ -133,30 +142,40 @@ def _order_checks() -> list[Check]:
 LINE_CHECKS = [
     Check("name IS NULL", "Name", sql_text("the row belongs to no order (Name is empty)")),
     Check(
-        f"qty IS NULL OR {sql_bad_int('qty')} OR {sql_int('qty')} < 0",
+        "qty_v IS NULL OR qty_v < 0",
         "Lineitem quantity",
         f"'not a quantity: ' || coalesce({sql_quoted_value('qty')}, 'empty')",
     ),
     Check(
-        f"price IS NULL OR {sql_bad_money('price')}",
+        "price_v IS NULL",
         "Lineitem price",
         f"'not an amount: ' || coalesce({sql_quoted_value('price')}, 'empty')",
     ),
     Check(
-        sql_bad_money("line_discount"),
+        "line_discount IS NOT NULL AND line_discount_v IS NULL",
         "Lineitem discount",
         f"'not an amount: ' || {sql_quoted_value('line_discount')}",
     ),
 ]
+
+# Columns of the staged tables (the canonical ones) and of the customers drawn from orders.
+ORDER_COLUMNS = [name for name, _ in ORDERS.columns]
+LINE_COLUMNS = [name for name, _ in ORDER_LINES.columns]
+CUSTOMER_FIELDS = ["email", "billing_name", "accepts_marketing"]
+# The file's fields an order's first row is read for (the others are its line's).
+LINE_FIELDS = {"qty", "price", "product_name", "sku", "line_discount", "vendor", "order_id"}
+ORDER_FIELDS = [name for name in COLUMNS.values() if name not in LINE_FIELDS]
 
 
 def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> StagedFile:
     header = csv_header(file)
     require_columns(file, header, REQUIRED, WHAT)
     present = {src: dst for src, dst in COLUMNS.items() if src in header}
+    sha256 = sha256_in_background(file)
     rejects = read_csv_into(con, file, "raw", present)
     for dst in set(COLUMNS.values()) - set(present.values()):
         con.execute(f"ALTER TABLE raw ADD COLUMN {dst} VARCHAR")
+    source = ctx.source or SOURCE
 
     # Each order's first row (where Shopify writes the order's fields), found by aggregation,
     # which is cheaper than a window over every row; a second row with a financial status means
@@ -169,25 +188,11 @@ def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> Stag
         FROM raw WHERE name IS NOT NULL GROUP BY name
         """
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE orders_checked AS
-        SELECT *, {sql_first_problem(_order_checks())}
-        FROM (
-            SELECT r.rowid AS idx, r.*, h.order_key, h.heads,
-                   {sql_utc_from_offset("r.created_at")} AS created_utc,
-                   {sql_utc_from_offset("r.cancelled_at")} AS cancelled_utc
-            FROM raw r JOIN heads h ON r.rowid = h.first_idx
-        )
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE line_problems AS
-        SELECT * FROM (SELECT rowid AS idx, name, {sql_first_problem(LINE_CHECKS)} FROM raw)
-        WHERE problem_field IS NOT NULL
-        """
-    )
+    # One pass each over the orders' first rows and over all rows: every field is parsed once,
+    # the checks read the parsed values, and only parsed values are kept (text is costly to copy).
+    _parse_orders(con, source, ctx.timezone)
+    _parse_lines(con, source)
+
     name_at = header.index("Name")
     reject_orders = {_field(r.raw, name_at) for r in rejects} - {None, ""}
     con.execute("CREATE OR REPLACE TABLE bad_orders (name VARCHAR)")
@@ -196,23 +201,95 @@ def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> Stag
     con.execute(
         """
         INSERT INTO bad_orders
-        SELECT name FROM orders_checked WHERE problem_field IS NOT NULL
-        UNION SELECT name FROM line_problems WHERE name IS NOT NULL
+        SELECT name FROM orders_parsed WHERE problem_field IS NOT NULL
+        UNION SELECT name FROM lines_parsed WHERE problem_field IS NOT NULL AND name IS NOT NULL
         """
     )
     create_stage_quarantine(con)
     _quarantine(con, file, rejects, name_at)
-
-    source = ctx.source or SOURCE
-    _stage_tables(con, source, ctx.timezone)
+    _stage_tables(con, ctx.timezone)
     rows_read = con.execute("SELECT count(*) FROM raw").fetchone()[0] + len(rejects)
     return StagedFile(
         kind="shopify-orders",
         source=source,
         file=file,
-        sha256=sha256_of(file),
+        sha256=sha256(),
         rows_read=rows_read,
         tables=["orders", "order_lines", "refunds", "customers"],
+    )
+
+
+def _parse_orders(con: duckdb.DuckDBPyConnection, source: str, timezone: str) -> None:
+    """orders_parsed: each order's first row as a staged order, its first problem and the
+    customer fields."""
+    money = ", ".join(f"{sql_try_money(name)} AS {name}_v" for name in ORDER_MONEY.values())
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE orders_parsed AS
+        SELECT
+            idx, name, {sql_first_problem(_order_checks())},
+            ? AS source,
+            coalesce(order_key, name) AS source_id,
+            {sql_utc("created_z")} AS created_at,
+            {sql_local_date_of_instant("created_z", timezone)} AS local_date,
+            upper(trim(currency)) AS currency,
+            lower(trim(financial_status)) AS financial_status,
+            lower(trim(fulfillment_status)) AS fulfillment_status,
+            lower(trim(financial_status)) <> 'voided' AS is_sale,
+            cancelled_v AS cancelled_at,
+            nullif(lower(trim(email)), '') AS customer_id,
+            lower(trim(channel)) AS channel,
+            upper(trim(coalesce(shipping_country, billing_country))) AS country,
+            trim(discount_code) AS discount_codes,
+            subtotal_v AS subtotal,
+            coalesce(discount_amount_v, 0) AS discounts,
+            coalesce(shipping_v, 0) AS shipping,
+            coalesce(taxes_v, 0) AS taxes,
+            total_v AS total,
+            coalesce(refunded_v, 0) AS refunded,
+            {", ".join(CUSTOMER_FIELDS)}
+        FROM (
+            SELECT *, {sql_instant_from_offset("created_at")} AS created_z,
+                   {sql_utc_from_offset("cancelled_at")} AS cancelled_v,
+                   {money}
+            FROM (
+                SELECT r.rowid AS idx, {", ".join(f"r.{c}" for c in ORDER_FIELDS)},
+                       h.order_key, h.heads
+                FROM raw r JOIN heads h ON r.rowid = h.first_idx
+            )
+        )
+        """,
+        [source],
+    )
+
+
+def _parse_lines(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """lines_parsed: every accepted row as a staged line and its first problem. Shopify writes
+    an order's rows together, so the distance to its first row numbers its lines."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE lines_parsed AS
+        SELECT
+            idx, name, {sql_first_problem(LINE_CHECKS)},
+            ? AS source,
+            coalesce(order_key, name) AS order_id,
+            CAST(idx - first_idx + 1 AS INTEGER) AS line_no,
+            trim(sku) AS sku,
+            product_name,
+            qty_v AS quantity,
+            price_v AS price,
+            coalesce(line_discount_v, 0) AS discount,
+            vendor
+        FROM (
+            SELECT r.rowid AS idx, r.name, r.qty, r.price, r.line_discount, r.sku,
+                   r.product_name, r.vendor, h.order_key, h.first_idx,
+                   {sql_int("r.qty")} AS qty_v,
+                   {sql_try_money("r.price")} AS price_v,
+                   {sql_try_money("r.line_discount")} AS line_discount_v
+            FROM raw r LEFT JOIN heads h ON r.name = h.name
+        )
+        """,
+        [source],
     )
 
 
@@ -227,14 +304,12 @@ def _quarantine(
     """Every row of a bad order goes to the quarantine, each with its own reason or its order's."""
     bad = con.execute(
         """
-        SELECT r.rowid AS idx, r.name,
-               coalesce(p.problem_field, o.problem_field),
-               coalesce(p.problem_reason, o.problem_reason)
-        FROM raw r
-        LEFT JOIN line_problems p ON p.idx = r.rowid
-        LEFT JOIN orders_checked o ON o.idx = r.rowid
-        WHERE r.name IS NULL OR r.name IN (SELECT name FROM bad_orders)
-        ORDER BY r.rowid
+        SELECT l.idx, l.name,
+               coalesce(l.problem_field, o.problem_field),
+               coalesce(l.problem_reason, o.problem_reason)
+        FROM lines_parsed l LEFT JOIN orders_parsed o ON o.idx = l.idx
+        WHERE l.name IS NULL OR l.name IN (SELECT name FROM bad_orders)
+        ORDER BY l.idx
         """
     ).fetchall()
     if not bad and not rejects:
@@ -273,54 +348,17 @@ def _quarantine(
     con.unregister("quarantined")
 
 
-def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) -> None:
+def _stage_tables(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
+    """The staged tables: views of the parsed rows of good orders (the loader reads them once or
+    twice, which costs less than copying them), and the refunds and customers drawn from them."""
+    good = "WHERE name NOT IN (SELECT name FROM bad_orders)"
     con.execute(
-        f"""
-        CREATE OR REPLACE TABLE stage_orders AS
-        SELECT
-            ? AS source,
-            coalesce(order_key, name) AS source_id,
-            name,
-            created_utc AS created_at,
-            {sql_local_date("created_utc", timezone)} AS local_date,
-            upper(trim(currency)) AS currency,
-            lower(trim(financial_status)) AS financial_status,
-            lower(trim(fulfillment_status)) AS fulfillment_status,
-            lower(trim(financial_status)) <> 'voided' AS is_sale,
-            cancelled_utc AS cancelled_at,
-            nullif(lower(trim(email)), '') AS customer_id,
-            lower(trim(channel)) AS channel,
-            upper(trim(coalesce(shipping_country, billing_country))) AS country,
-            trim(discount_code) AS discount_codes,
-            {sql_money("subtotal")} AS subtotal,
-            coalesce({sql_money("discount_amount")}, 0) AS discounts,
-            coalesce({sql_money("shipping")}, 0) AS shipping,
-            coalesce({sql_money("taxes")}, 0) AS taxes,
-            {sql_money("total")} AS total,
-            coalesce({sql_money("refunded")}, 0) AS refunded,
-            email, billing_name, accepts_marketing
-        FROM orders_checked WHERE name NOT IN (SELECT name FROM bad_orders)
-        """,
-        [source],
+        f"CREATE OR REPLACE VIEW stage_orders AS SELECT {', '.join(ORDER_COLUMNS)} "
+        f"FROM orders_parsed {good}"
     )
-    # Shopify writes an order's rows together, so the distance to its first row numbers its lines.
     con.execute(
-        f"""
-        CREATE OR REPLACE TABLE stage_order_lines AS
-        SELECT
-            ? AS source,
-            coalesce(h.order_key, r.name) AS order_id,
-            CAST(r.rowid - h.first_idx + 1 AS INTEGER) AS line_no,
-            trim(sku) AS sku,
-            product_name,
-            {sql_int("qty")} AS quantity,
-            {sql_money("price")} AS price,
-            coalesce({sql_money("line_discount")}, 0) AS discount,
-            vendor
-        FROM raw r JOIN heads h USING (name)
-        WHERE name NOT IN (SELECT name FROM bad_orders)
-        """,
-        [source],
+        f"CREATE OR REPLACE VIEW stage_order_lines AS SELECT {', '.join(LINE_COLUMNS)} "
+        f"FROM lines_parsed {good}"
     )
     # The export gives the refunded total but not when: the refund is dated at the cancellation
     # if there was one, else on the order's day (docs/schema.md).
@@ -336,7 +374,7 @@ def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) ->
         """
     )
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TABLE stage_customers AS
         SELECT source, customer_id AS source_id,
                arg_max(trim(email), created_at) AS email,
@@ -344,9 +382,7 @@ def _stage_tables(con: duckdb.DuckDBPyConnection, source: str, timezone: str) ->
                arg_max(country, created_at) AS country,
                arg_max(lower(trim(accepts_marketing)) IN ('yes', 'true'), created_at)
                    AS accepts_marketing
-        FROM stage_orders WHERE customer_id IS NOT NULL
+        FROM orders_parsed {good} AND customer_id IS NOT NULL
         GROUP BY source, customer_id
         """
     )
-    for helper in ("email", "billing_name", "accepts_marketing"):
-        con.execute(f"ALTER TABLE stage_orders DROP COLUMN {helper}")

@@ -164,7 +164,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> ImportRes
     try:
         import_id = scalar(con, f"SELECT coalesce(max(import_id), 0) + 1 FROM {WH}imports")
         for entity in entities:
-            _replace(con, entity, staged.tables, import_id)
+            _replace(con, entity, staged.tables, import_id, records[entity])
         con.execute(
             f"DELETE FROM {WH}quarantine WHERE import_id IN "
             f"(SELECT import_id FROM {WH}imports WHERE file_sha256 = ? AND kind = ? AND source = ?)",
@@ -203,17 +203,28 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> ImportRes
 
 
 def _replace(
-    con: duckdb.DuckDBPyConnection, entity: str, staged: list[str], import_id: int
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    staged: list[str],
+    import_id: int,
+    counts: dict[str, int],
 ) -> None:
-    changed = f"(SELECT source, source_id FROM cls_{entity} WHERE status = 'changed')"
-    written = f"(SELECT source, source_id FROM cls_{entity} WHERE status <> 'unchanged')"
+    """Writes the new and changed records of `entity` with what they own.
+
+    Connectors stage owned rows only with their owner, so when no record is unchanged every staged
+    row is written, and the filters (joins over every staged and warehouse row) are skipped.
+    """
+    if not counts["new"] + counts["changed"]:
+        return
     owned = [(table, key) for table, key in OWNED.get(entity, ()) if table in staged]
-    for table, key in owned:
-        # A changed record loses what it owned in the tables this file carries, including rows the
-        # file no longer has; tables it does not carry (refunds loaded from a file of their own)
-        # are left alone.
-        con.execute(f"DELETE FROM {WH}{table} WHERE (source, {key}) IN {changed}")
-    con.execute(f"DELETE FROM {WH}{entity} WHERE (source, source_id) IN {changed}")
+    if counts["changed"]:
+        changed = f"(SELECT source, source_id FROM cls_{entity} WHERE status = 'changed')"
+        for table, key in owned:
+            # A changed record loses what it owned in the tables this file carries, including
+            # rows the file no longer has; tables it does not carry (refunds loaded from a file
+            # of their own) are left alone.
+            con.execute(f"DELETE FROM {WH}{table} WHERE (source, {key}) IN {changed}")
+        con.execute(f"DELETE FROM {WH}{entity} WHERE (source, source_id) IN {changed}")
     con.execute(
         f"""
         INSERT INTO {WH}{entity} BY NAME
@@ -222,6 +233,12 @@ def _replace(
         WHERE c.status <> 'unchanged'
         """
     )
+    written = (
+        f"WHERE (s.source, s.{{key}}) IN "
+        f"(SELECT source, source_id FROM cls_{entity} WHERE status <> 'unchanged')"
+        if counts["unchanged"]
+        else ""
+    )
     for table, key in owned:
         # An owned entity (an order's refund) is fingerprinted on its own as well.
         row_hash = f", {row_hash_sql(table, 's')} AS row_hash" if TABLES[table].is_entity else ""
@@ -229,7 +246,7 @@ def _replace(
             f"""
             INSERT INTO {WH}{table} BY NAME
             SELECT s.*, {import_id}::BIGINT AS import_id{row_hash}
-            FROM stage_{table} s WHERE (s.source, s.{key}) IN {written}
+            FROM stage_{table} s {written.format(key=key)}
             """
         )
 
