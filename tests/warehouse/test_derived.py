@@ -35,7 +35,19 @@ def _same(a: dict, b: dict) -> None:
 def test_cells_give_the_series_of_the_lines_and_stale_cells_are_ignored(
     cli, workspace: Settings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    assert cli("demo", "--no-monitors", "--days", "120", "--end", "2024-12-31", "-w", workspace.workspace).code == 0
+    assert (
+        cli(
+            "demo",
+            "--no-monitors",
+            "--days",
+            "120",
+            "--end",
+            "2024-12-31",
+            "-w",
+            workspace.workspace,
+        ).code
+        == 0
+    )
     warehouse = workspace.duckdb_path()
     assert warehouse is not None
     current, with_cells = _series(warehouse)
@@ -54,13 +66,27 @@ def test_cells_give_the_series_of_the_lines_and_stale_cells_are_ignored(
     shutil.copy(warehouse, stale)
     with duckdb.connect(str(stale)) as con:
         con.execute("UPDATE sales_cells SET gross = 0, import_id = import_id - 1")
+        con.execute("UPDATE order_cells SET orders = 0, discounts = 0")
+        con.execute("UPDATE refund_cells SET amount = 0")
     current, from_stale = _series(stale)
     assert not current
     _same(from_stale, from_lines)
 
 
 def test_every_import_keeps_the_cells_current(cli, workspace: Settings) -> None:  # type: ignore[no-untyped-def]
-    assert cli("demo", "--no-monitors", "--days", "30", "--end", "2024-12-31", "-w", workspace.workspace).code == 0
+    assert (
+        cli(
+            "demo",
+            "--no-monitors",
+            "--days",
+            "30",
+            "--end",
+            "2024-12-31",
+            "-w",
+            workspace.workspace,
+        ).code
+        == 0
+    )
     imports = [
         ("shopify-orders", FIXTURES / "shopify_orders" / "orders_export_79.csv"),
         ("shopify-products", FIXTURES / "shopify_products" / "products_export_legacy.csv"),
@@ -78,3 +104,9 @@ def test_every_import_keeps_the_cells_current(cli, workspace: Settings) -> None:
             ).fetchone()[0]
             cells = con.execute("SELECT sum(gross) FROM sales_cells").fetchone()[0]
             assert cells == lines
+            assert con.execute(
+                "SELECT (SELECT sum(orders) FROM order_cells) = "
+                "(SELECT count(*) FROM orders WHERE is_sale), "
+                "(SELECT sum(amount) FROM refund_cells WHERE dimension = 'channel') "
+                "IS NOT DISTINCT FROM (SELECT sum(amount) FROM refunds)"
+            ).fetchone() == (True, True)

@@ -24,7 +24,7 @@ from ibis.backends import BaseBackend
 
 from storeops.commerce.kpis import sale_orders
 from storeops.core.money import to_money
-from storeops.warehouse.derived import CELLS
+from storeops.warehouse.derived import CELLS, ORDER_CELLS, REFUND_CELLS
 
 NO_CATEGORY = "(no category)"
 NO_CHANNEL = "(no channel)"
@@ -85,23 +85,20 @@ class DailySeries:
 
 def load_series(con: BaseBackend, *, first: date, last: date) -> DailySeries:
     """Every series from `first` to `last`, both included."""
+    cells = cells_are_current(con)
     orders = sale_orders(con)
     orders = orders.filter(orders.local_date.between(first, last)).mutate(
         channel=orders.channel.fill_null(NO_CHANNEL)
     )
     by_channel = pd.DataFrame(
-        _rows(
-            orders.group_by(["local_date", "channel"]).aggregate(
-                orders=orders.count(), discounts=orders.discounts.sum()
-            )
-        ),
+        _rows(_orders_by_channel(con, orders, first, last, cells=cells)),
         columns=["local_date", "channel", "orders", "discounts"],
     )
     cube = pd.DataFrame(
-        _rows(_cube(con, orders, first, last)),
+        _rows(_cube(con, orders, first, last, cells=cells)),
         columns=["local_date", "channel", "category", "gross", "line_discounts", "orders"],
     )
-    refunds = _refunds_by_channel(con, first, last)
+    refunds = _refunds_by_channel(con, first, last, cells=cells)
 
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     layout = _Layout(days, first_data=_first_day(by_channel))
@@ -127,7 +124,7 @@ def load_series(con: BaseBackend, *, first: date, last: date) -> DailySeries:
         series[("net_sales", dimension, name)] = net_cents
 
     if len(cube):
-        returned = _refunds_by_category(con, first, last)
+        returned = _refunds_by_category(con, first, last, cells=cells)
         returned["amount"] = [_cents(v) for v in returned["amount"]]
         by_category = cube.groupby(["local_date", "category"], as_index=False)[
             ["gross", "line_discounts", "orders"]
@@ -146,10 +143,37 @@ def load_series(con: BaseBackend, *, first: date, last: date) -> DailySeries:
     return DailySeries(days, series, net, sessions)
 
 
-def _cube(con: BaseBackend, orders: ibis.Table, first: date, last: date) -> ibis.Table:
+def _orders_by_channel(
+    con: BaseBackend, orders: ibis.Table, first: date, last: date, *, cells: bool
+) -> ibis.Table:
+    """Sale orders and their discounts per day × channel (from order_cells when current)."""
+    if cells:
+        t = con.table(ORDER_CELLS)
+        t = t.filter(t.local_date.between(first, last))
+        return t.select(
+            "local_date", channel=t.channel.fill_null(NO_CHANNEL), orders=t.orders,
+            discounts=t.discounts,
+        )  # fmt: skip
+    return orders.group_by(["local_date", "channel"]).aggregate(
+        orders=orders.count(), discounts=orders.discounts.sum()
+    )
+
+
+def _refund_cells(con: BaseBackend, dimension: str, first: date, last: date) -> pd.DataFrame:
+    t = con.table(REFUND_CELLS)
+    t = t.filter((t.dimension == dimension) & t.local_date.between(first, last))
+    missing = NO_CHANNEL if dimension == "channel" else NO_CATEGORY
+    t = t.select("local_date", t.member.fill_null(missing).name(dimension), "amount")
+    t = t.group_by(["local_date", dimension]).aggregate(amount=t.amount.sum())
+    return pd.DataFrame(_rows(t), columns=["local_date", dimension, "amount"])
+
+
+def _cube(
+    con: BaseBackend, orders: ibis.Table, first: date, last: date, *, cells: bool
+) -> ibis.Table:
     """Sale lines summed per day × channel × category: from the warehouse's sales_cells when
     they match its last import (warehouse/derived.py), else from the lines themselves."""
-    if cells_are_current(con):
+    if cells:
         cells = con.table(CELLS)
         cells = cells.filter(cells.local_date.between(first, last))
         return cells.select(
@@ -174,7 +198,8 @@ def _cube(con: BaseBackend, orders: ibis.Table, first: date, last: date) -> ibis
 
 
 def cells_are_current(con: BaseBackend) -> bool:
-    if CELLS not in con.list_tables():
+    """Whether the derived cells exist and were built by the warehouse's last import."""
+    if not {CELLS, ORDER_CELLS, REFUND_CELLS} <= set(con.list_tables()):
         return False
     built = con.table(CELLS).import_id.max().to_pyarrow().as_py()
     last = con.table("imports").import_id.max().to_pyarrow().as_py()
@@ -219,7 +244,9 @@ def _members(frame: pd.DataFrame, column: str):  # type: ignore[no-untyped-def]
         yield member, {column: member}
 
 
-def _refunds_by_channel(con: BaseBackend, first: date, last: date) -> pd.DataFrame:
+def _refunds_by_channel(con: BaseBackend, first: date, last: date, *, cells: bool) -> pd.DataFrame:
+    if cells:
+        return _refund_cells(con, "channel", first, last)
     refunds = con.table("refunds")
     refunds = refunds.filter(refunds.local_date.between(first, last))
     orders = con.table("orders")
@@ -234,7 +261,9 @@ def _refunds_by_channel(con: BaseBackend, first: date, last: date) -> pd.DataFra
     )
 
 
-def _refunds_by_category(con: BaseBackend, first: date, last: date) -> pd.DataFrame:
+def _refunds_by_category(con: BaseBackend, first: date, last: date, *, cells: bool) -> pd.DataFrame:
+    if cells:
+        return _refund_cells(con, "category", first, last)
     refunds = con.table("refunds")
     refunds = refunds.filter(refunds.local_date.between(first, last))
     lines = con.table("refund_lines")
