@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from storeops.core.errors import UserError
 from storeops.core.money import money_str
-from storeops.db.audit import record_change
+from storeops.db.audit import create_audited, delete_audited, record_change, update_audited
 from storeops.itsm.models import (
     Incident,
     IncidentEvent,
@@ -84,30 +84,8 @@ def upsert_service(session: Session, spec: ServiceSpec, *, origin: Origin, actor
     }
     if service is None:
         service = Service(name=spec.name, **fields)
-        session.add(service)
-        session.flush()
-        record_change(
-            session,
-            actor=actor,
-            action="service.create",
-            target=f"service:{service.name}",
-            after=service_public(service),
-        )
-        return service
-    before = service_public(service)
-    for name, value in fields.items():
-        setattr(service, name, value)
-    after = service_public(service)
-    if after != before:
-        session.flush()
-        record_change(
-            session,
-            actor=actor,
-            action="service.update",
-            target=f"service:{service.name}",
-            before=before,
-            after=after,
-        )
+        return create_audited(session, service, kind="service", public=service_public, actor=actor)
+    update_audited(session, service, fields, kind="service", public=service_public, actor=actor)
     return service
 
 
@@ -121,15 +99,7 @@ def delete_service(session: Session, service: Service, *, actor: str) -> None:
             f"service {service.name!r} has incidents and cannot be deleted "
             "(make it private instead: public = false)"
         )
-    record_change(
-        session,
-        actor=actor,
-        action="service.delete",
-        target=f"service:{service.name}",
-        before=service_public(service),
-    )
-    session.delete(service)
-    session.flush()
+    delete_audited(session, service, kind="service", public=service_public, actor=actor)
 
 
 # -- incidents: opening, joining, closing ---------------------------------------------------------

@@ -9,23 +9,22 @@ id. The caller commits.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storeops.core.errors import UserError
-from storeops.db.audit import record_change
-from storeops.db.models import Base, utcnow
+from storeops.db.audit import Row, create_audited, delete_audited, update_audited
+from storeops.db.models import utcnow
 from storeops.monitoring.models import MaintenanceWindow, Monitor, NotificationChannel, Slo
 from storeops.monitoring.spec import ChannelSpec, MaintenanceSpec, MonitorSpec, SloSpec
 
 ORIGINS = ("config", "api")
 HIDDEN = "***"
 _SECRET_NAME = re.compile(r"auth|cookie|token|secret|password|passwd|key|signature|sig$", re.I)
-
-Row = TypeVar("Row", bound=Base)
 
 
 def redact_url(url: str) -> str:
@@ -126,14 +125,35 @@ def _check_name_free(
         raise UserError(f"a {what} named {name!r} exists already")
 
 
-def _assign(row: Base, values: dict[str, Any]) -> bool:
-    """Sets the values that differ; whether anything changed."""
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
+def _create(
+    session: Session,
+    row: Row,
+    *,
+    what: str,
+    kind: str,
+    public: Callable[[Row], dict[str, Any]],
+    origin: str,
+    actor: str,
+) -> Row:
+    """The checks every new row passes (a known origin, a free name), then the audited add."""
+    _check_origin(origin)
+    _check_name_free(session, type(row), what, row.name)  # type: ignore[attr-defined]
+    return create_audited(session, row, kind=kind, public=public, actor=actor)
+
+
+def _update(
+    session: Session,
+    row: Row,
+    values: dict[str, Any],
+    *,
+    what: str,
+    kind: str,
+    public: Callable[[Row], dict[str, Any]],
+    actor: str,
+    note: dict[str, Any] | None = None,
+) -> bool:
+    _check_name_free(session, type(row), what, values["name"], keep=row)
+    return update_audited(session, row, values, kind=kind, public=public, actor=actor, note=note)
 
 
 # -- monitors -----------------------------------------------------------------------------------
@@ -152,22 +172,19 @@ def _monitor_values(spec: MonitorSpec, service_id: int) -> dict[str, Any]:
 def create_monitor(
     session: Session, spec: MonitorSpec, *, service_id: int, origin: str, actor: str
 ) -> Monitor:
-    _check_origin(origin)
-    _check_name_free(session, Monitor, "monitor", spec.name)
     now = utcnow()
     monitor = Monitor(
         origin=origin, created_at=now, updated_at=now, **_monitor_values(spec, service_id)
     )
-    session.add(monitor)
-    session.flush()
-    record_change(
+    return _create(
         session,
+        monitor,
+        what="monitor",
+        kind="monitor",
+        public=monitor_public,
+        origin=origin,
         actor=actor,
-        action="monitor.create",
-        target=f"monitor:{monitor.name}",
-        after=monitor_public(monitor),
     )
-    return monitor
 
 
 def update_monitor(
@@ -175,34 +192,18 @@ def update_monitor(
 ) -> bool:
     """Applies a new spec; whether anything changed (an unchanged monitor is not touched, so the
     running engine does not reload it)."""
-    _check_name_free(session, Monitor, "monitor", spec.name, keep=monitor)
-    before = monitor_public(monitor)
-    if not _assign(monitor, _monitor_values(spec, service_id)):
+    values = _monitor_values(spec, service_id)
+    if not _update(
+        session, monitor, values, what="monitor", kind="monitor", public=monitor_public, actor=actor
+    ):
         return False
     monitor.updated_at = utcnow()
-    session.flush()
-    record_change(
-        session,
-        actor=actor,
-        action="monitor.update",
-        target=f"monitor:{monitor.name}",
-        before=before,
-        after=monitor_public(monitor),
-    )
     return True
 
 
 def delete_monitor(session: Session, monitor: Monitor, *, actor: str) -> None:
     """Deletes a monitor with its results and state (the database cascades)."""
-    record_change(
-        session,
-        actor=actor,
-        action="monitor.delete",
-        target=f"monitor:{monitor.name}",
-        before=monitor_public(monitor),
-    )
-    session.delete(monitor)
-    session.flush()
+    delete_audited(session, monitor, kind="monitor", public=monitor_public, actor=actor)
 
 
 # -- SLOs ---------------------------------------------------------------------------------------
@@ -220,40 +221,19 @@ def _slo_values(spec: SloSpec, service_id: int) -> dict[str, Any]:
 
 
 def create_slo(session: Session, spec: SloSpec, *, service_id: int, origin: str, actor: str) -> Slo:
-    _check_origin(origin)
-    _check_name_free(session, Slo, "SLO", spec.name)
     slo = Slo(origin=origin, **_slo_values(spec, service_id))
-    session.add(slo)
-    session.flush()
-    record_change(
-        session, actor=actor, action="slo.create", target=f"slo:{slo.name}", after=slo_public(slo)
+    return _create(
+        session, slo, what="SLO", kind="slo", public=slo_public, origin=origin, actor=actor
     )
-    return slo
 
 
 def update_slo(session: Session, slo: Slo, spec: SloSpec, *, service_id: int, actor: str) -> bool:
-    _check_name_free(session, Slo, "SLO", spec.name, keep=slo)
-    before = slo_public(slo)
-    if not _assign(slo, _slo_values(spec, service_id)):
-        return False
-    session.flush()
-    record_change(
-        session,
-        actor=actor,
-        action="slo.update",
-        target=f"slo:{slo.name}",
-        before=before,
-        after=slo_public(slo),
-    )
-    return True
+    values = _slo_values(spec, service_id)
+    return _update(session, slo, values, what="SLO", kind="slo", public=slo_public, actor=actor)
 
 
 def delete_slo(session: Session, slo: Slo, *, actor: str) -> None:
-    record_change(
-        session, actor=actor, action="slo.delete", target=f"slo:{slo.name}", before=slo_public(slo)
-    )
-    session.delete(slo)
-    session.flush()
+    delete_audited(session, slo, kind="slo", public=slo_public, actor=actor)
 
 
 # -- maintenance windows ------------------------------------------------------------------------
@@ -275,19 +255,16 @@ def create_maintenance_window(
     session: Session, spec: MaintenanceSpec, *, service_id: int | None, origin: str, actor: str
 ) -> MaintenanceWindow:
     """A maintenance window for one service, or for every service when service_id is None."""
-    _check_origin(origin)
-    _check_name_free(session, MaintenanceWindow, "maintenance window", spec.name)
     window = MaintenanceWindow(origin=origin, **_maintenance_values(spec, service_id))
-    session.add(window)
-    session.flush()
-    record_change(
+    return _create(
         session,
+        window,
+        what="maintenance window",
+        kind="maintenance",
+        public=maintenance_public,
+        origin=origin,
         actor=actor,
-        action="maintenance.create",
-        target=f"maintenance:{window.name}",
-        after=maintenance_public(window),
     )
-    return window
 
 
 def update_maintenance_window(
@@ -298,89 +275,56 @@ def update_maintenance_window(
     service_id: int | None,
     actor: str,
 ) -> bool:
-    _check_name_free(session, MaintenanceWindow, "maintenance window", spec.name, keep=window)
-    before = maintenance_public(window)
-    if not _assign(window, _maintenance_values(spec, service_id)):
-        return False
-    session.flush()
-    record_change(
+    values = _maintenance_values(spec, service_id)
+    return _update(
         session,
+        window,
+        values,
+        what="maintenance window",
+        kind="maintenance",
+        public=maintenance_public,
         actor=actor,
-        action="maintenance.update",
-        target=f"maintenance:{window.name}",
-        before=before,
-        after=maintenance_public(window),
     )
-    return True
 
 
 def delete_maintenance_window(session: Session, window: MaintenanceWindow, *, actor: str) -> None:
-    record_change(
-        session,
-        actor=actor,
-        action="maintenance.delete",
-        target=f"maintenance:{window.name}",
-        before=maintenance_public(window),
-    )
-    session.delete(window)
-    session.flush()
+    delete_audited(session, window, kind="maintenance", public=maintenance_public, actor=actor)
 
 
 # -- notification channels ----------------------------------------------------------------------
 
 
-def _channel_values(spec: ChannelSpec) -> dict[str, Any]:
-    return spec.model_dump()
-
-
 def create_channel(
     session: Session, spec: ChannelSpec, *, origin: str, actor: str
 ) -> NotificationChannel:
-    _check_origin(origin)
-    _check_name_free(session, NotificationChannel, "channel", spec.name)
-    channel = NotificationChannel(origin=origin, **_channel_values(spec))
-    session.add(channel)
-    session.flush()
-    record_change(
+    channel = NotificationChannel(origin=origin, **spec.model_dump())
+    return _create(
         session,
+        channel,
+        what="channel",
+        kind="channel",
+        public=channel_public,
+        origin=origin,
         actor=actor,
-        action="channel.create",
-        target=f"channel:{channel.name}",
-        after=channel_public(channel),
     )
-    return channel
 
 
 def update_channel(
     session: Session, channel: NotificationChannel, spec: ChannelSpec, *, actor: str
 ) -> bool:
-    _check_name_free(session, NotificationChannel, "channel", spec.name, keep=channel)
-    before = channel_public(channel)
-    url_changed = channel.url != spec.url
-    if not _assign(channel, _channel_values(spec)):
-        return False
-    session.flush()
-    after = channel_public(channel)
-    if url_changed:
-        after["url_changed"] = True  # the only trace of a new URL the log may keep
-    record_change(
+    # A new URL leaves only this flag in the log: the URL itself is the secret.
+    note = {"url_changed": True} if channel.url != spec.url else None
+    return _update(
         session,
+        channel,
+        spec.model_dump(),
+        what="channel",
+        kind="channel",
+        public=channel_public,
         actor=actor,
-        action="channel.update",
-        target=f"channel:{channel.name}",
-        before=before,
-        after=after,
+        note=note,
     )
-    return True
 
 
 def delete_channel(session: Session, channel: NotificationChannel, *, actor: str) -> None:
-    record_change(
-        session,
-        actor=actor,
-        action="channel.delete",
-        target=f"channel:{channel.name}",
-        before=channel_public(channel),
-    )
-    session.delete(channel)
-    session.flush()
+    delete_audited(session, channel, kind="channel", public=channel_public, actor=actor)
