@@ -48,7 +48,7 @@ COLUMNS = (
     Column("key", "SKU"),
     Column("category", "Category", hide="sm"),
     Column("units_sold", "Units sold", "count", hide="sm"),
-    Column("units_returned", "Units returned", "units"),
+    Column("units_returned", "Units returned", "units", hide="sm"),
     Column("unit_return_rate", "Unit return rate", "rate"),
     Column("net_sales", "Net sales", "money", hide="sm"),
     Column("refunded", "Refunded", "money"),

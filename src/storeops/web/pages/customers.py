@@ -294,7 +294,8 @@ def customers_page(
         "category": category or "",
         "grain": grain,
         "columns": SEGMENT_COLUMNS,
-        "narrow_hidden": ("customer_share", "orders", "last_order_to"),  # phones: the essentials
+        # phones: the essentials (the chart above shows the shares)
+        "narrow_hidden": ("customer_share", "orders", "revenue_share", "last_order_to"),
         "per_page_choices": PER_PAGE_CHOICES,
         "url": lambda **changes: url_with(request, **changes),
         "csv_url": lambda table: url_with(request, "/customers.csv", table=table, page=None),

@@ -67,7 +67,7 @@ COLUMNS: dict[StockView, tuple[Column, ...]] = {
         Column("on_hand", "On hand", "count"),
         replace(VELOCITY, hide="sm"),
         Column("days_of_cover", "Days of cover", "days"),
-        Column("stockout_date", "Runs out", "date"),
+        Column("stockout_date", "Runs out", "date", hide="sm"),
         Column("reorder_point", "Reorder point", "count", hide="md"),
         Column("reorder_qty", "Reorder qty", "count", hide="sm"),
         LOST_SALES,
