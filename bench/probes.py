@@ -83,15 +83,20 @@ def target_server(cpu: int) -> Iterator[tuple[str, int]]:
 def in_child(function: str, **kwargs: Any) -> dict[str, Any]:
     """Runs `function(**kwargs)` of this module in a new interpreter; its JSON-able answer."""
     code = (
-        "import json, sys\n"
+        "import json, logging, sys\n"
+        "logging.basicConfig(level=logging.WARNING)\n"
         f"from bench.probes import {function}\n"
         f"print('BENCH ' + json.dumps({function}(**json.loads(sys.argv[1]))))"
     )
+    # Its stderr is ours: what the engine logs (a failed write, a slow flush) is seen.
     done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(kwargs)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-c", code, json.dumps(kwargs)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"benchmark child failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"benchmark child {function} failed (its error is above)")
     line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
     return json.loads(line.removeprefix("BENCH "))  # type: ignore[no-any-return]
 
@@ -268,6 +273,9 @@ def engine_child(
     includes storing them), the scheduler's statistics, the RSS at the end, and the results
     stored in all (after the final flush: the writer kept up when it equals the checks run)."""
     _pin(cpu)
+    # monitor_state.incident_id points at itsm's table: its model must be known to SQLAlchemy,
+    # as in `storeops monitor run` (monitoring itself may not import itsm).
+    import storeops.itsm.models  # noqa: F401
     from storeops.core.settings import Settings
     from storeops.db.engine import engine_for, session_factory
     from storeops.monitoring.engine import EngineStatus, run_engine
@@ -280,6 +288,8 @@ def engine_child(
     async def main() -> EngineStatus:
         stop = asyncio.Event()
         started = time.perf_counter()
+        # on_status comes after each stored batch: should storing fail, stop all the same.
+        asyncio.get_running_loop().call_later(warmup + seconds + 60, stop.set)
 
         def on_status(status: EngineStatus) -> None:
             now = time.perf_counter() - started
@@ -299,6 +309,8 @@ def engine_child(
         status = asyncio.run(main())
     finally:
         engine.dispose()
+    if "per_s" not in last:
+        raise RuntimeError("the engine stored no results: see its log above")
     return last | {"stored": status.checks, "ran": status.scheduler["finished"]}
 
 

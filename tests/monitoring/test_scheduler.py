@@ -267,6 +267,31 @@ def test_jobs_are_added_changed_and_removed_while_running() -> None:
     assert len(scheduler) == 2
 
 
+def test_a_longer_interval_applies_after_the_run_already_due() -> None:
+    changed_at: list[float] = []
+
+    async def during(scheduler: Scheduler, t0: float) -> None:
+        await asyncio.sleep(0.3)
+        changed_at.append(time.monotonic())
+        scheduler.set_job(1, 0.25, 1.0)  # was 0.05 s
+
+    _, starts = run_for(0.9, idle, {1: (0.05, 1.0)}, during=during)
+    after = [t for t in starts[1] if t >= changed_at[0]]
+    # The run due within 0.05 s keeps its time; the ones after it come 0.25 s apart.
+    assert 3 <= len(after) <= 4, after
+    assert after[0] - changed_at[0] < 0.08
+    assert all(0.2 < b - a < 0.35 for a, b in zip(after, after[1:], strict=False)), after
+
+
+def test_jitter_percentiles_are_nearest_rank() -> None:
+    scheduler = Scheduler(idle, max_concurrency=1)
+    assert scheduler.stats.jitter_p99() is None
+    scheduler.stats.jitter.extend(x / 1000 for x in range(100, 0, -1))  # 0.001 .. 0.100
+    assert scheduler.stats.jitter_p50() == 0.050
+    assert scheduler.stats.jitter_p99() == 0.099
+    assert scheduler.stats.as_dict()["jitter_p99_s"] == 0.099
+
+
 def test_falling_behind_skips_the_missed_runs_instead_of_bursting() -> None:
     jump = [0.0]
 
