@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from storeops.monitoring import actions, latency
-from storeops.monitoring.models import CheckResult, MonitorState, ResultRollup
+from storeops.monitoring.models import CheckResult, Monitor, MonitorState, ResultRollup
 from storeops.monitoring.probes import ProbeResult
-from storeops.monitoring.results import ResultWriter, prune
+from storeops.monitoring.results import KEYS_PER_SELECT, ResultWriter, prune
 from storeops.monitoring.spec import MonitorSpec
 from tests.monitoring.statedb import add_service, migrated_session
 
@@ -174,3 +174,34 @@ def test_prune_keeps_each_resolution_its_time(db) -> None:  # type: ignore[no-un
     ).all()
     assert dict(left) == {"minute": 3, "hour": 4, "day": 5}
     assert session.scalar(select(func.count()).select_from(CheckResult)) == 2
+
+
+def test_a_batch_of_ten_thousand_monitors_is_written_and_merged(database_url: str) -> None:
+    """One flush holding a result of each of 10,000 monitors (an engine that stalled for a
+    minute): PostgreSQL refused the rollup lookup as one row IN list of that size. SQLite gets
+    enough to span several lookups, not the time of all."""
+    count = 10_000 if database_url.startswith("postgresql") else 3 * KEYS_PER_SELECT + 7
+    with migrated_session(database_url) as session:
+        service = add_service(session, "shop")
+        spec = {"name": "m", "kind": "http", "service": "shop", "url": "https://shop.example/"}
+        session.execute(
+            insert(Monitor),
+            [{"name": f"m{n:05d}", "kind": "http", "service_id": service.id, "spec": spec}
+             for n in range(count)],
+        )  # fmt: skip
+        session.commit()
+        ids = list(session.scalars(select(Monitor.id)))
+        for flush in range(2):  # the second one merges into the rollups of the first
+            writer = ResultWriter()
+            for monitor_id in ids:
+                writer.add(monitor_id, T0 + timedelta(seconds=flush), BAD, False)
+            writer.flush(session, T0 + timedelta(seconds=flush))
+            session.commit()
+        assert session.scalar(select(func.count()).select_from(CheckResult)) == 2 * count
+        assert set(session.scalars(select(MonitorState.consecutive_failures))) == {2}
+        per_resolution = session.execute(
+            select(ResultRollup.resolution, func.count(), func.min(ResultRollup.checks))
+            .group_by(ResultRollup.resolution)
+        ).all()  # fmt: skip
+        assert sorted(per_resolution) == [("day", count, 2), ("hour", count, 2),
+                                          ("minute", count, 2)]  # fmt: skip

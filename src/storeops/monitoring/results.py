@@ -24,11 +24,12 @@ Only one engine writes a state DB: rollups are read, merged and written back.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Delete, Table, delete, insert, select, tuple_, update
+from sqlalchemy import CursorResult, Delete, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storeops.monitoring import latency
@@ -45,6 +46,15 @@ MAX_ERROR_CHARS = 1000
 CHECK_RESULTS = cast(Table, CheckResult.__table__)
 MONITOR_STATE = cast(Table, MonitorState.__table__)
 RESULT_ROLLUPS = cast(Table, ResultRollup.__table__)
+# Ids per IN list: SQLite caps the variables of a statement, and long lists plan slowly.
+KEYS_PER_SELECT = 500
+
+_Key = TypeVar("_Key")
+
+
+def _slices(keys: Sequence[_Key], size: int = KEYS_PER_SELECT) -> Iterator[Sequence[_Key]]:
+    for index in range(0, len(keys), size):
+        yield keys[index : index + size]
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,7 @@ class ResultWriter:
             return []
         monitors = {
             row.id: row
+            for ids in _slices(sorted({item.monitor_id for item in batch}))
             for row in session.execute(
                 select(
                     Monitor.id,
@@ -148,7 +159,7 @@ class ResultWriter:
                     Monitor.service_id,
                     Monitor.failure_threshold,
                     Monitor.success_threshold,
-                ).where(Monitor.id.in_({item.monitor_id for item in batch}))
+                ).where(Monitor.id.in_(ids))
             )
         }
         batch = sorted(
@@ -202,9 +213,9 @@ class _State:
 def _update_states(
     session: Session, batch: list[PendingResult], monitors: dict[int, Any]
 ) -> list[Transition]:
-    ids = sorted({item.monitor_id for item in batch})
     stored = {
         row.monitor_id: _State(*row)
+        for ids in _slices(sorted({item.monitor_id for item in batch}))
         for row in session.execute(
             select(
                 MonitorState.monitor_id,
@@ -279,23 +290,8 @@ def _update_rollups(session: Session, batch: list[PendingResult]) -> None:
             fresh[(item.monitor_id, floor(item.started_at))].count(
                 item.result.ok, item.result.duration_ms, item.in_maintenance
             )
-        existing = session.execute(
-            select(
-                ResultRollup.monitor_id,
-                ResultRollup.start,
-                ResultRollup.checks,
-                ResultRollup.failures,
-                ResultRollup.maintenance,
-                ResultRollup.duration_sum_ms,
-                ResultRollup.duration_max_ms,
-                ResultRollup.histogram,
-            ).where(
-                ResultRollup.resolution == resolution,
-                tuple_(ResultRollup.monitor_id, ResultRollup.start).in_(list(fresh)),
-            )
-        )
         updates = []
-        for row in existing:
+        for row in _stored_rollups(session, resolution, list(fresh)):
             rollup = fresh.pop((row.monitor_id, row.start))
             rollup.merge(row)
             updates.append(
@@ -313,6 +309,42 @@ def _update_rollups(session: Session, batch: list[PendingResult]) -> None:
                     for (monitor_id, start), rollup in fresh.items()
                 ],
             )
+
+
+def _stored_rollups(
+    session: Session, resolution: str, keys: list[tuple[int, datetime]]
+) -> list[Any]:
+    """The stored rollups of these (monitor, start) keys. Looked up by monitor id and start
+    range, a slice of monitors at a time: a row IN list of thousands of pairs is slow on
+    PostgreSQL and, beyond about 7,800, fails there ("stack depth limit exceeded")."""
+    wanted = set(keys)
+    by_monitor: dict[int, list[datetime]] = defaultdict(list)
+    for monitor_id, start in keys:
+        by_monitor[monitor_id].append(start)
+    found = []
+    for ids in _slices(sorted(by_monitor)):
+        starts = [start for monitor_id in ids for start in by_monitor[monitor_id]]
+        found += [
+            row
+            for row in session.execute(
+                select(
+                    ResultRollup.monitor_id,
+                    ResultRollup.start,
+                    ResultRollup.checks,
+                    ResultRollup.failures,
+                    ResultRollup.maintenance,
+                    ResultRollup.duration_sum_ms,
+                    ResultRollup.duration_max_ms,
+                    ResultRollup.histogram,
+                ).where(
+                    ResultRollup.resolution == resolution,
+                    ResultRollup.monitor_id.in_(ids),
+                    ResultRollup.start.between(min(starts), max(starts)),
+                )
+            )
+            if (row.monitor_id, row.start) in wanted
+        ]
+    return found
 
 
 def prune(session: Session, now: datetime, raw_retention_days: int) -> dict[str, int]:
