@@ -104,6 +104,47 @@ def test_journey_step_credentials_stay_out_of_the_audit(session) -> None:  # typ
     assert entry.after["steps"][0]["headers"] == {"X-Api-Key": "***"}
 
 
+def test_request_body_secrets_stay_out_of_the_audit(session) -> None:  # type: ignore[no-untyped-def]
+    shop = add_service(session, "shop")
+    spec = MonitorSpec(
+        name="checkout",
+        kind="journey",
+        service="shop",
+        steps=[
+            {"name": "login", "url": "https://shop.example/login", "method": "POST",
+             "body": f"email=a@b.c&password={SECRET}"},
+        ],
+    )  # fmt: skip
+    monitor = actions.create_monitor(session, spec, service_id=shop.id, origin="api", actor=ACTOR)
+    token = MonitorSpec(
+        name="token",
+        kind="http",
+        service="shop",
+        url="https://shop.example/oauth",
+        method="POST",
+        body=json.dumps({"client_id": "shop", "client_secret": SECRET}),
+    )
+    oauth = actions.create_monitor(session, token, service_id=shop.id, origin="api", actor=ACTOR)
+    session.commit()
+    renamed = spec.model_copy(update={"interval_seconds": 30})
+    assert actions.update_monitor(session, monitor, renamed, service_id=shop.id, actor=ACTOR)
+    actions.delete_monitor(session, oauth, actor=ACTOR)
+    session.commit()
+    stored = session.get(Monitor, monitor.id)
+    assert stored.spec["steps"][0]["body"] == f"email=a@b.c&password={SECRET}"  # the probe's
+
+    entries = audit(session)
+    assert [e.action for e in entries] == [
+        "monitor.create",
+        "monitor.create",
+        "monitor.update",
+        "monitor.delete",
+    ]
+    assert SECRET not in json.dumps([[e.before, e.after] for e in entries])
+    assert entries[2].after["steps"][0]["body"] == "email=a@b.c&password=***"
+    assert json.loads(entries[3].before["body"]) == {"client_id": "shop", "client_secret": "***"}
+
+
 def test_slo_maintenance_and_channel_lifecycles(session) -> None:  # type: ignore[no-untyped-def]
     shop = add_service(session, "shop")
     slo = actions.create_slo(

@@ -2,16 +2,14 @@
 
 Every change is audited (storeops.db.audit.record_change) with secrets left out: a channel's
 Apprise URL is recorded as its scheme only, and a monitor's credentials (URL passwords, secret
-headers and query values) as "***". Services are itsm's: callers resolve a service name to its
-id. The caller commits.
+headers, query values and body fields: monitoring.redaction) as "***". Services are itsm's:
+callers resolve a service name to its id. The caller commits.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,54 +18,17 @@ from storeops.core.errors import UserError
 from storeops.db.audit import Row, create_audited, delete_audited, update_audited
 from storeops.db.models import utcnow
 from storeops.monitoring.models import MaintenanceWindow, Monitor, NotificationChannel, Slo
+from storeops.monitoring.redaction import channel_url_for_display, redact_spec
 from storeops.monitoring.spec import ChannelSpec, MaintenanceSpec, MonitorSpec, SloSpec
 
 ORIGINS = ("config", "api")
-HIDDEN = "***"
-_SECRET_NAME = re.compile(r"auth|cookie|token|secret|password|passwd|key|signature|sig$", re.I)
-
-
-def redact_url(url: str) -> str:
-    """A URL without its password and secret-looking query values, for the audit log."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return HIDDEN
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, host = netloc.rsplit("@", 1)
-        netloc = f"{user.split(':', 1)[0]}:{HIDDEN}@{host}" if ":" in user else netloc
-    query = urlencode(
-        [
-            (name, HIDDEN if _SECRET_NAME.search(name) else value)
-            for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        ],
-        safe="*",
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def channel_url_for_display(url: str) -> str:
-    """Only the scheme of an Apprise URL: its host and path often are the tokens themselves."""
-    scheme = url.split("://", 1)[0] if "://" in url else ""
-    return f"{scheme}://{HIDDEN}" if scheme else HIDDEN
-
-
-def _redacted_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {name: HIDDEN if _SECRET_NAME.search(name) else value for name, value in headers.items()}
 
 
 def monitor_public(monitor: Monitor) -> dict[str, Any]:
     """What the audit log keeps of a monitor: its spec with credentials hidden."""
-    spec = dict(monitor.spec)
-    if spec.get("url"):
-        spec["url"] = redact_url(spec["url"])
-    spec["headers"] = _redacted_headers(spec.get("headers") or {})
-    spec["steps"] = [
-        {**step, "url": redact_url(step["url"]), "headers": _redacted_headers(step["headers"])}
-        for step in spec.get("steps") or []
-    ]
-    return {"id": monitor.id, "service_id": monitor.service_id, "origin": monitor.origin} | spec
+    return {"id": monitor.id, "service_id": monitor.service_id, "origin": monitor.origin} | (
+        redact_spec(monitor.spec)
+    )
 
 
 def slo_public(slo: Slo) -> dict[str, Any]:

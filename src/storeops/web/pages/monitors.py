@@ -20,12 +20,7 @@ from storeops.core.errors import UserError
 from storeops.db.users import User
 from storeops.itsm.models import Service
 from storeops.itsm.queries import services
-from storeops.monitoring.actions import (
-    create_monitor,
-    delete_monitor,
-    redact_url,
-    update_monitor,
-)
+from storeops.monitoring.actions import create_monitor, delete_monitor, update_monitor
 from storeops.monitoring.models import Monitor
 from storeops.monitoring.queries import (
     STATUSES,
@@ -35,6 +30,7 @@ from storeops.monitoring.queries import (
     recent_results,
     window_stats,
 )
+from storeops.monitoring.redaction import keep_stored_secrets, redact_url
 from storeops.monitoring.spec import Kind, MonitorSpec
 from storeops.web import security
 from storeops.web.deps import DbSession, require
@@ -147,7 +143,8 @@ FORM_FIELDS = (
 def spec_from_form(form: dict[str, str], stored: dict[str, Any] | None = None) -> MonitorSpec:
     """A MonitorSpec from the form's fields (blank ones unset, conditions one per line) over
     the stored spec, so what the form does not show (headers, body, method) stays. The form
-    shows the URL with its password hidden: sent back unchanged, the stored URL stays."""
+    shows the URL with its secrets hidden: a "***" sent back keeps the stored one (ValueError
+    when there is none, or the host changed)."""
     data: dict[str, Any] = dict(stored or {})
     for name in FORM_FIELDS:
         value = form.get(name, "").strip()
@@ -155,8 +152,7 @@ def spec_from_form(form: dict[str, str], stored: dict[str, Any] | None = None) -
             data[name] = value
         else:
             data.pop(name, None)
-    if stored and stored.get("url") and data.get("url") == redact_url(stored["url"]):
-        data["url"] = stored["url"]
+    data = keep_stored_secrets(data, stored)
     data["conditions"] = [
         line.strip() for line in form.get("conditions", "").splitlines() if line.strip()
     ]
@@ -183,6 +179,8 @@ def _save(db: Session, user: User, form: dict[str, str], monitor: Monitor | None
         check_conditions(spec)
     except ValidationError as exc:
         return form_problems(exc)
+    except ValueError as exc:  # a "***" that keeps no stored secret
+        return str(exc)
     except HTTPException as exc:  # a condition that does not parse
         return str(exc.detail)
     service = db.scalars(select(Service).where(Service.name == spec.service)).one_or_none()
