@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from storeops.db.engine import engine_for, session_factory
-from storeops.monitoring.models import Monitor, MonitorState
+from storeops.monitoring.models import Monitor, MonitorState, NotificationChannel
+from storeops.monitoring.spec import ChannelSpec, MonitorSpec
 from storeops.web.app import create_app
 from tests.web import reliability_data
 from tests.web.conftest import add_users, email_of, sign_in
@@ -150,6 +151,86 @@ def test_editing_keeps_the_hidden_url_password(signed_in, seeded: Seeded) -> Non
             assert monitor.spec["url"] == "https://user:hunter2@api.shop.example/cart"
     finally:
         engine.dispose()
+    moved = admin.client.post(url, data=form | {"url": "https://user:***@evil.example/cart"})
+    assert moved.status_code == 422 and "host changed" in alert_in(moved.text)
+
+
+def stored_row(seeded: Seeded, model: type, row_id: int) -> dict[str, object]:  # type: ignore[type-arg]
+    engine = engine_for(seeded.settings)
+    try:
+        with session_factory(engine)() as session:
+            row = session.get(model, row_id)
+            return {"spec": row.spec} if model is Monitor else {"url": row.url}
+    finally:
+        engine.dispose()
+
+
+SECRETS = ("k3y", "hunter2", "s355", "s3cret", "t0k", "cl13nt")
+JOURNEY = {
+    "name": "login-journey",
+    "kind": "journey",
+    "service": "checkout",
+    "steps": [
+        {
+            "name": "login",
+            "url": "https://shop.example/login",
+            "method": "POST",
+            "headers": {"X-Api-Key": "k3y"},
+            "body": "email=a@b.c&password=hunter2",
+        },
+        {"name": "cart", "url": "https://shop.example/cart?session=s355"},
+    ],
+}
+OAUTH = {"name": "oauth", "kind": "http", "service": "checkout", "method": "POST",
+         "url": "https://ana:s3cret@shop.example/oauth", "headers": {"Authorization": "Bearer t0k"},
+         "body": json.dumps({"client_id": "shop", "client_secret": "cl13nt"})}  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", [JOURNEY, OAUTH], ids=["journey", "http"])
+def test_an_api_round_trip_keeps_the_stored_secrets(seeded: Seeded, spec: dict) -> None:  # type: ignore[type-arg]
+    """What GET answers (every secret "***") PUT back with one change: the probes still get the
+    real secrets. A "***" with nothing behind it, or for another host, is refused."""
+    with TestClient(seeded.app) as client:
+        admin = seeded.bearer("admin")
+        made = client.post("/api/v1/monitors", json=spec, headers=admin)
+        assert made.status_code == 201, made.text
+        monitor_url = f"/api/v1/monitors/{made.json()['id']}"
+        read = client.get(monitor_url, headers=admin)
+        assert not any(secret in read.text for secret in SECRETS)
+        sent = {k: v for k, v in read.json().items() if k in MonitorSpec.model_fields}
+        changed = client.put(monitor_url, json=sent | {"interval_seconds": 15}, headers=admin)
+        assert changed.status_code == 200, changed.text
+        expected = MonitorSpec.model_validate(spec | {"interval_seconds": 15})
+        assert stored_row(seeded, Monitor, made.json()["id"]) == {
+            "spec": expected.model_dump(mode="json")
+        }
+
+        copied = client.post("/api/v1/monitors", json=sent | {"name": "copy"}, headers=admin)
+        assert copied.status_code == 422 and "none is stored" in copied.json()["detail"]
+        elsewhere = json.loads(json.dumps(sent).replace("shop.example", "evil.example"))
+        moved = client.put(monitor_url, json=elsewhere, headers=admin)
+        assert moved.status_code == 422 and "host changed" in moved.json()["detail"]
+        audit = client.get("/api/v1/audit?limit=50", headers=admin).text
+        assert not any(secret in audit for secret in SECRETS)
+
+
+def test_a_channel_read_and_written_back_keeps_its_url(seeded: Seeded) -> None:
+    with TestClient(seeded.app) as client:
+        it = seeded.bearer("it")
+        channel = {"name": "ops", "url": "slack://T000/B000/XXXXSECRET"}
+        made = client.post("/api/v1/channels", json=channel, headers=it)
+        assert made.status_code == 201
+        channel_url = f"/api/v1/channels/{made.json()['id']}"
+        read = client.get(channel_url, headers=it).json()
+        sent = {k: v for k, v in read.items() if k in ChannelSpec.model_fields}
+        changed = client.put(channel_url, json=sent | {"failure_threshold": 5}, headers=it)
+        assert changed.status_code == 200 and changed.json()["failure_threshold"] == 5
+        assert stored_row(seeded, NotificationChannel, made.json()["id"]) == {"url": channel["url"]}
+        for url in ("mailto://***", "***"):
+            refused = client.put(channel_url, json=sent | {"url": url}, headers=it)
+            assert refused.status_code == 422 and "send the whole URL" in refused.json()["detail"]
+        copied = client.post("/api/v1/channels", json=sent | {"name": "copy"}, headers=it)
+        assert copied.status_code == 422
 
 
 def test_monitors_api(seeded: Seeded) -> None:

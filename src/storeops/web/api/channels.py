@@ -1,15 +1,15 @@
 """/api/v1/channels: where alerts go (Apprise URLs: mailto://, slack://, json://...).
 
 A channel's URL often holds its credentials: it is write-only. The API answers with its scheme
-only ("slack://***"), and a PUT must send the URL again. Channels declared in storeops.toml
-([[channels]]) are read-only here (409).
+only ("slack://***"); a PUT sends a new URL, or that answer back to keep the stored one.
+Channels declared in storeops.toml ([[channels]]) are read-only here (409).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 from sqlalchemy import select
 
 from storeops.core.errors import UserError
@@ -21,6 +21,7 @@ from storeops.monitoring.actions import (
     update_channel,
 )
 from storeops.monitoring.models import NotificationChannel
+from storeops.monitoring.redaction import keep_stored_channel_url
 from storeops.monitoring.spec import ChannelSpec
 from storeops.web.deps import DbSession, require
 from storeops.web.reliability import IdPath, actor_of, conflict, editable, get_or_404, no_nul
@@ -28,6 +29,16 @@ from storeops.web.reliability import IdPath, actor_of, conflict, editable, get_o
 router = APIRouter(tags=["channels"])
 Reader = Annotated[User, Depends(require("reliability"))]
 Writer = Annotated[User, Depends(require("reliability", write=True))]
+
+
+def with_stored_url(spec: ChannelSpec, stored: str | None) -> ChannelSpec:
+    """The URL as this API hands it out ("slack://***") keeps the stored one; 422 for a
+    placeholder that is not this channel's."""
+    try:
+        url = keep_stored_channel_url(spec.url, stored)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return spec.model_copy(update={"url": url})
 
 
 @router.get("/channels")
@@ -41,6 +52,7 @@ def list_channels(user: Reader, db: DbSession) -> list[dict[str, Any]]:
 def create(spec: ChannelSpec, user: Writer, db: DbSession) -> dict[str, Any]:
     """Adds a channel; its URL is kept and used, never shown again."""
     no_nul(spec)
+    spec = with_stored_url(spec, None)
     try:
         channel = create_channel(db, spec, origin="api", actor=actor_of(user, "api"))
     except UserError as exc:
@@ -59,6 +71,7 @@ def update(channel_id: IdPath, spec: ChannelSpec, user: Writer, db: DbSession) -
     channel = get_or_404(db, NotificationChannel, channel_id, "channel")
     editable(channel, "channel")
     no_nul(spec)
+    spec = with_stored_url(spec, channel.url)
     try:
         update_channel(db, channel, spec, actor=actor_of(user, "api"))
     except UserError as exc:

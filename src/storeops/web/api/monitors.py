@@ -3,7 +3,8 @@ delete monitors, and their recent results.
 
 A monitor's body is the same MonitorSpec as a [[monitors]] entry of storeops.toml. Monitors
 declared there are read-only here (409: change them in the file); those created through the API
-have origin "api". Credentials in URLs and secret-looking headers are never returned ("***").
+have origin "api". Credentials in URLs, secret-looking headers and body fields are never returned
+("***"); sent back as "***", they keep the stored value (monitoring.redaction).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from storeops.itsm.models import Service
 from storeops.monitoring.actions import create_monitor, delete_monitor, update_monitor
 from storeops.monitoring.models import CheckResult, Monitor
 from storeops.monitoring.queries import STATUSES, monitor_rows, recent_results
+from storeops.monitoring.redaction import keep_stored_secrets
 from storeops.monitoring.spec import MonitorSpec
 from storeops.web.deps import DbSession, require
 from storeops.web.reliability import (
@@ -40,6 +42,17 @@ router = APIRouter(tags=["monitors"])
 Reader = Annotated[User, Depends(require("reliability"))]
 Writer = Annotated[User, Depends(require("reliability", write=True))]
 StatusFilter = Literal[STATUSES]  # type: ignore[valid-type]
+
+
+def with_stored_secrets(spec: MonitorSpec, stored: dict[str, Any] | None) -> MonitorSpec:
+    """The spec with each "***" this API handed out back to the stored secret, so a client can
+    write back what it read; 422 naming the field for one with nothing stored behind it, or sent
+    to another host."""
+    try:
+        kept = keep_stored_secrets(spec.model_dump(mode="json"), stored)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return MonitorSpec.model_validate(kept)
 
 
 @router.get("/monitors")
@@ -78,6 +91,7 @@ def create(spec: MonitorSpec, user: Writer, db: DbSession, now: Now) -> dict[str
     """Adds a monitor (origin "api"); 422 for an unknown service or a condition that does not
     parse, 409 when the name is taken."""
     check_conditions(spec)
+    spec = with_stored_secrets(spec, None)
     service = service_named(db, spec.service)
     assert service is not None
     try:
@@ -107,6 +121,7 @@ def update(
     monitor = get_or_404(db, Monitor, monitor_id, "monitor")
     editable(monitor, "monitor")
     check_conditions(spec)
+    spec = with_stored_secrets(spec, monitor.spec)
     service = service_named(db, spec.service)
     assert service is not None
     try:
