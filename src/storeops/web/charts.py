@@ -16,7 +16,7 @@ from ibis.backends import BaseBackend
 
 from storeops.commerce.period import Period
 from storeops.commerce.sales import sales_series
-from storeops.web.formatting import currency_affixes
+from storeops.core.money import currency_affixes
 
 # At most this many date ticks: Plotly picks fewer on a narrow chart (a phone).
 DATE_TICKS = 8

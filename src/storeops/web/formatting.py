@@ -18,25 +18,14 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from storeops.commerce.compare import change as change_of
+from storeops.core.money import format_money
 from storeops.core.settings import Settings
 
 MISSING = "—"
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
-
-
-def currency_affixes(currency: str) -> tuple[str, str]:
-    """What goes before and after an amount: ("€", "") or ("", " CHF")."""
-    symbol = SYMBOLS.get(currency)
-    return (symbol, "") if symbol else ("", f" {currency}")
 
 
 def money(value: Decimal | int | None, currency: str) -> str:
-    if value is None:
-        return MISSING
-    amount = f"{abs(Decimal(value)):,.2f}"
-    sign = "−" if value < 0 else ""
-    prefix, suffix = currency_affixes(currency)
-    return f"{sign}{prefix}{amount}{suffix}"
+    return MISSING if value is None else format_money(value, currency)
 
 
 def count(value: int | None) -> str:

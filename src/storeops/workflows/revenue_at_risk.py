@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from storeops.commerce.revenue_rate import Baseline, Basis, expected_rate
 from storeops.core.errors import UserError
-from storeops.core.money import to_money
+from storeops.core.money import format_money
 from storeops.core.settings import Settings
 from storeops.itsm.models import Incident, Service
 from storeops.itsm.queries import MonthTotal, monthly_totals
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 WAREHOUSE_UNAVAILABLE = "warehouse unavailable"
 KEPT_HOURS = 4  # baselines kept: this hour and a few around it
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
 
 
 @dataclass(frozen=True)
@@ -129,14 +128,6 @@ def totals(
 ) -> list[MonthTotal]:
     """Revenue at risk per service and store-local month (itsm.queries.monthly_totals)."""
     return monthly_totals(session, now=now, timezone=settings.store.timezone, **filters)
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """ "€1,234.50", or "1,234.50 CHF" for a currency without a common symbol."""
-    text = f"{abs(to_money(amount)):,.2f}"
-    sign = "−" if amount < 0 else ""
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
 
 def rate_text(per_minute: Decimal, currency: str, *, basis: str | None = None) -> str:
