@@ -1,13 +1,16 @@
-"""What the reliability pages and API share: ids in paths, looking rows up, who acts, the rule
-that rows declared in storeops.toml change there and not through the web, and the JSON shapes
-of monitors, services and incidents."""
+"""What the reliability pages and API share: who may read and write, ids in paths, looking rows
+up, who acts, the rule that rows declared in storeops.toml change there and not through the web,
+a change committed or refused (409) in one place, and the JSON shapes of monitors, services and
+incidents."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +26,7 @@ from storeops.monitoring.models import Monitor
 from storeops.monitoring.probes import validate
 from storeops.monitoring.queries import MonitorRow, latency_percentiles, monitor_state, uptime
 from storeops.monitoring.spec import MonitorSpec
+from storeops.web.deps import require
 from storeops.workflows.revenue_at_risk import RevenueRates, live_amount
 
 Row = TypeVar("Row", bound=Base)
@@ -30,6 +34,8 @@ Row = TypeVar("Row", bound=Base)
 MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="The row's id.")]
 DAY = timedelta(days=1)
+Reader = Annotated[User, Depends(require("reliability"))]
+Writer = Annotated[User, Depends(require("reliability", write=True))]
 
 
 def current_time(request: Request) -> datetime:
@@ -58,9 +64,42 @@ def editable(row: Any, what: str) -> None:
         )
 
 
+def editable_or_404(session: Session, model: type[Row], row_id: int, what: str) -> Row:
+    """The row to change: 404 when there is none, 409 when storeops.toml declares it."""
+    row = get_or_404(session, model, row_id, what)
+    editable(row, what)
+    return row
+
+
 def conflict(exc: UserError) -> HTTPException:
     """A domain refusal (a name taken, a service with incidents) as 409 with its message."""
     return HTTPException(409, str(exc))
+
+
+@contextmanager
+def committing(session: Session) -> Iterator[None]:
+    """Runs one domain change: committed when it succeeds, a 409 when the domain refuses it."""
+    try:
+        yield
+    except UserError as exc:
+        raise conflict(exc) from None
+    session.commit()
+
+
+def delete_editable(
+    session: Session,
+    model: type[Row],
+    row_id: int,
+    what: str,
+    delete: Callable[..., None],
+    *,
+    actor: str,
+) -> Response:
+    """DELETE of a row created through the web: `delete(session, row, actor=actor)`, then 204."""
+    row = editable_or_404(session, model, row_id, what)
+    with committing(session):
+        delete(session, row, actor=actor)
+    return Response(status_code=204)
 
 
 def service_named(session: Session, name: str | None, field: str = "service") -> Service | None:

@@ -7,13 +7,11 @@ Channels declared in storeops.toml ([[channels]]) are read-only here (409).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Response
 from sqlalchemy import select
 
-from storeops.core.errors import UserError
-from storeops.db.users import User
 from storeops.monitoring.actions import (
     channel_public,
     create_channel,
@@ -23,12 +21,20 @@ from storeops.monitoring.actions import (
 from storeops.monitoring.models import NotificationChannel
 from storeops.monitoring.redaction import keep_stored_channel_url
 from storeops.monitoring.spec import ChannelSpec
-from storeops.web.deps import DbSession, require
-from storeops.web.reliability import IdPath, actor_of, conflict, editable, get_or_404, no_nul
+from storeops.web.deps import DbSession
+from storeops.web.reliability import (
+    IdPath,
+    Reader,
+    Writer,
+    actor_of,
+    committing,
+    delete_editable,
+    editable_or_404,
+    get_or_404,
+    no_nul,
+)
 
 router = APIRouter(tags=["channels"])
-Reader = Annotated[User, Depends(require("reliability"))]
-Writer = Annotated[User, Depends(require("reliability", write=True))]
 
 
 def with_stored_url(spec: ChannelSpec, stored: str | None) -> ChannelSpec:
@@ -53,11 +59,8 @@ def create(spec: ChannelSpec, user: Writer, db: DbSession) -> dict[str, Any]:
     """Adds a channel; its URL is kept and used, never shown again."""
     no_nul(spec)
     spec = with_stored_url(spec, None)
-    try:
+    with committing(db):
         channel = create_channel(db, spec, origin="api", actor=actor_of(user, "api"))
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return channel_public(channel)
 
 
@@ -68,22 +71,16 @@ def get_channel(channel_id: IdPath, user: Reader, db: DbSession) -> dict[str, An
 
 @router.put("/channels/{channel_id}")
 def update(channel_id: IdPath, spec: ChannelSpec, user: Writer, db: DbSession) -> dict[str, Any]:
-    channel = get_or_404(db, NotificationChannel, channel_id, "channel")
-    editable(channel, "channel")
+    channel = editable_or_404(db, NotificationChannel, channel_id, "channel")
     no_nul(spec)
     spec = with_stored_url(spec, channel.url)
-    try:
+    with committing(db):
         update_channel(db, channel, spec, actor=actor_of(user, "api"))
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return channel_public(channel)
 
 
 @router.delete("/channels/{channel_id}", status_code=204)
 def delete(channel_id: IdPath, user: Writer, db: DbSession) -> Response:
-    channel = get_or_404(db, NotificationChannel, channel_id, "channel")
-    editable(channel, "channel")
-    delete_channel(db, channel, actor=actor_of(user, "api"))
-    db.commit()
-    return Response(status_code=204)
+    return delete_editable(
+        db, NotificationChannel, channel_id, "channel", delete_channel, actor=actor_of(user, "api")
+    )

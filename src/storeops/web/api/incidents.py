@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from storeops.core.errors import UserError
 from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.itsm import actions
@@ -28,7 +27,7 @@ from storeops.web.reliability import (
     IdPath,
     Now,
     actor_of,
-    conflict,
+    committing,
     event_json,
     get_or_404,
     incident_json,
@@ -143,11 +142,8 @@ def _act(
 ) -> dict[str, Any]:
     """Runs one action on the incident (409 when its state refuses), commits, answers it."""
     incident = get_or_404(db, Incident, incident_id, "incident")
-    try:
+    with committing(db):
         change(incident, now)
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return _detail(db, incident, settings, now)
 
 

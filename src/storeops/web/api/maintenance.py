@@ -7,14 +7,12 @@ storeops.toml ([[maintenance]]) are read-only here (409).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Response
 from sqlalchemy import select
 
-from storeops.core.errors import UserError
 from storeops.core.jsonout import jsonable
-from storeops.db.users import User
 from storeops.itsm.models import Service
 from storeops.monitoring.actions import (
     create_maintenance_window,
@@ -25,21 +23,21 @@ from storeops.monitoring.actions import (
 from storeops.monitoring.maintenance import MaintenanceCalendar
 from storeops.monitoring.models import MaintenanceWindow
 from storeops.monitoring.spec import MaintenanceSpec
-from storeops.web.deps import DbSession, require
+from storeops.web.deps import DbSession
 from storeops.web.reliability import (
     IdPath,
     Now,
+    Reader,
+    Writer,
     actor_of,
-    conflict,
-    editable,
-    get_or_404,
+    committing,
+    delete_editable,
+    editable_or_404,
     no_nul,
     service_named,
 )
 
 router = APIRouter(tags=["maintenance"])
-Reader = Annotated[User, Depends(require("reliability"))]
-Writer = Annotated[User, Depends(require("reliability", write=True))]
 UPCOMING = 5
 
 
@@ -76,7 +74,7 @@ def create(spec: MaintenanceSpec, user: Writer, db: DbSession, now: Now) -> dict
     """Adds a window for one service (`service`) or every service (no `service`)."""
     _check_span(spec)
     service = service_named(db, spec.service)
-    try:
+    with committing(db):
         window = create_maintenance_window(
             db,
             spec,
@@ -84,9 +82,6 @@ def create(spec: MaintenanceSpec, user: Writer, db: DbSession, now: Now) -> dict
             origin="api",
             actor=actor_of(user, "api"),
         )
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return jsonable(window_json(window, _names(db), MaintenanceCalendar.load(db), now))
 
 
@@ -94,11 +89,10 @@ def create(spec: MaintenanceSpec, user: Writer, db: DbSession, now: Now) -> dict
 def update(
     window_id: IdPath, spec: MaintenanceSpec, user: Writer, db: DbSession, now: Now
 ) -> dict[str, Any]:
-    window = get_or_404(db, MaintenanceWindow, window_id, "maintenance window")
-    editable(window, "maintenance window")
+    window = editable_or_404(db, MaintenanceWindow, window_id, "maintenance window")
     _check_span(spec)
     service = service_named(db, spec.service)
-    try:
+    with committing(db):
         update_maintenance_window(
             db,
             window,
@@ -106,19 +100,19 @@ def update(
             service_id=service.id if service else None,
             actor=actor_of(user, "api"),
         )
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return jsonable(window_json(window, _names(db), MaintenanceCalendar.load(db), now))
 
 
 @router.delete("/maintenance/{window_id}", status_code=204)
 def delete(window_id: IdPath, user: Writer, db: DbSession) -> Response:
-    window = get_or_404(db, MaintenanceWindow, window_id, "maintenance window")
-    editable(window, "maintenance window")
-    delete_maintenance_window(db, window, actor=actor_of(user, "api"))
-    db.commit()
-    return Response(status_code=204)
+    return delete_editable(
+        db,
+        MaintenanceWindow,
+        window_id,
+        "maintenance window",
+        delete_maintenance_window,
+        actor=actor_of(user, "api"),
+    )
 
 
 def _check_span(spec: MaintenanceSpec) -> None:

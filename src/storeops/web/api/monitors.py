@@ -12,26 +12,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from sqlalchemy import select
 
-from storeops.core.errors import UserError
 from storeops.core.jsonout import jsonable
-from storeops.db.users import User
 from storeops.itsm.models import Service
 from storeops.monitoring.actions import create_monitor, delete_monitor, update_monitor
 from storeops.monitoring.models import CheckResult, Monitor
 from storeops.monitoring.queries import STATUSES, monitor_rows, recent_results
 from storeops.monitoring.redaction import keep_stored_secrets
 from storeops.monitoring.spec import MonitorSpec
-from storeops.web.deps import DbSession, require
+from storeops.web.deps import DbSession
 from storeops.web.reliability import (
     IdPath,
     Now,
+    Reader,
+    Writer,
     actor_of,
     check_conditions,
-    conflict,
-    editable,
+    committing,
+    delete_editable,
+    editable_or_404,
     get_or_404,
     monitor_json,
     monitor_row_json,
@@ -39,8 +40,6 @@ from storeops.web.reliability import (
 )
 
 router = APIRouter(tags=["monitors"])
-Reader = Annotated[User, Depends(require("reliability"))]
-Writer = Annotated[User, Depends(require("reliability", write=True))]
 StatusFilter = Literal[STATUSES]  # type: ignore[valid-type]
 
 
@@ -94,13 +93,10 @@ def create(spec: MonitorSpec, user: Writer, db: DbSession, now: Now) -> dict[str
     spec = with_stored_secrets(spec, None)
     service = service_named(db, spec.service)
     assert service is not None
-    try:
+    with committing(db):
         monitor = create_monitor(
             db, spec, service_id=service.id, origin="api", actor=actor_of(user, "api")
         )
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return jsonable(monitor_json(db, monitor, service, now=now))
 
 
@@ -118,28 +114,22 @@ def update(
     monitor_id: IdPath, spec: MonitorSpec, user: Writer, db: DbSession, now: Now
 ) -> dict[str, Any]:
     """Replaces the spec of a monitor created through the API (409 for a declared one)."""
-    monitor = get_or_404(db, Monitor, monitor_id, "monitor")
-    editable(monitor, "monitor")
+    monitor = editable_or_404(db, Monitor, monitor_id, "monitor")
     check_conditions(spec)
     spec = with_stored_secrets(spec, monitor.spec)
     service = service_named(db, spec.service)
     assert service is not None
-    try:
+    with committing(db):
         update_monitor(db, monitor, spec, service_id=service.id, actor=actor_of(user, "api"))
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return jsonable(monitor_json(db, monitor, service, now=now))
 
 
 @router.delete("/monitors/{monitor_id}", status_code=204)
 def delete(monitor_id: IdPath, user: Writer, db: DbSession) -> Response:
     """Deletes a monitor created through the API with its results (409 for a declared one)."""
-    monitor = get_or_404(db, Monitor, monitor_id, "monitor")
-    editable(monitor, "monitor")
-    delete_monitor(db, monitor, actor=actor_of(user, "api"))
-    db.commit()
-    return Response(status_code=204)
+    return delete_editable(
+        db, Monitor, monitor_id, "monitor", delete_monitor, actor=actor_of(user, "api")
+    )
 
 
 @router.get("/monitors/{monitor_id}/results")

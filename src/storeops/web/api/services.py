@@ -6,27 +6,29 @@ through the API change and go through it. A service with incidents cannot be del
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Response
 from sqlalchemy import select
 
 from storeops.core.errors import UserError
 from storeops.core.jsonout import jsonable
-from storeops.db.users import User
 from storeops.itsm.actions import delete_service, upsert_service
 from storeops.itsm.models import Origin, Service
 from storeops.itsm.queries import services
 from storeops.itsm.schemas import ServiceSpec
 from storeops.monitoring.models import MaintenanceWindow, Monitor, Slo
 from storeops.monitoring.queries import monitor_rows
-from storeops.web.deps import DbSession, SettingsDep, require
+from storeops.web.deps import DbSession, SettingsDep
 from storeops.web.reliability import (
     IdPath,
     Now,
+    Reader,
+    Writer,
     actor_of,
+    committing,
     conflict,
-    editable,
+    editable_or_404,
     get_or_404,
     no_nul,
     service_json,
@@ -34,8 +36,6 @@ from storeops.web.reliability import (
 from storeops.workflows.revenue_at_risk import totals
 
 router = APIRouter(tags=["services"])
-Reader = Annotated[User, Depends(require("reliability"))]
-Writer = Annotated[User, Depends(require("reliability", write=True))]
 
 
 @router.get("/services")
@@ -92,8 +92,7 @@ def update_service(
     service_id: IdPath, spec: ServiceSpec, user: Writer, db: DbSession
 ) -> dict[str, Any]:
     """Changes a service created through the API (its name stays: 422 if it differs)."""
-    service = get_or_404(db, Service, service_id, "service")
-    editable(service, "service")
+    service = editable_or_404(db, Service, service_id, "service")
     no_nul(spec)
     if spec.name != service.name:
         raise HTTPException(
@@ -107,8 +106,7 @@ def update_service(
 @router.delete("/services/{service_id}", status_code=204)
 def remove_service(service_id: IdPath, user: Writer, db: DbSession) -> Response:
     """Deletes a service created through the API, with no monitors, SLOs or incidents (409)."""
-    service = get_or_404(db, Service, service_id, "service")
-    editable(service, "service")
+    service = editable_or_404(db, Service, service_id, "service")
     for model, what in (
         (Monitor, "monitors"),
         (Slo, "SLOs"),
@@ -116,9 +114,6 @@ def remove_service(service_id: IdPath, user: Writer, db: DbSession) -> Response:
     ):
         if db.scalars(select(model.id).where(model.service_id == service.id)).first():
             raise conflict(UserError(f"service {service.name!r} still has {what}"))
-    try:
+    with committing(db):
         delete_service(db, service, actor=actor_of(user, "api"))
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return Response(status_code=204)

@@ -9,35 +9,34 @@ workbook's multiwindow policy. SLOs declared in storeops.toml ([[slos]]) are rea
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storeops.core.errors import UserError
 from storeops.core.jsonout import jsonable
-from storeops.db.users import User
 from storeops.itsm.models import Service
 from storeops.monitoring.actions import create_slo, delete_slo, slo_public, update_slo
 from storeops.monitoring.models import Slo, SloAlert
 from storeops.monitoring.slo import slo_status
 from storeops.monitoring.spec import SloSpec
-from storeops.web.deps import DbSession, require
+from storeops.web.deps import DbSession
 from storeops.web.reliability import (
     IdPath,
     Now,
+    Reader,
+    Writer,
     actor_of,
-    conflict,
-    editable,
+    committing,
+    delete_editable,
+    editable_or_404,
     get_or_404,
     no_nul,
     service_named,
 )
 
 router = APIRouter(tags=["slos"])
-Reader = Annotated[User, Depends(require("reliability"))]
-Writer = Annotated[User, Depends(require("reliability", write=True))]
 RECENT_ALERTS = 20
 
 
@@ -92,11 +91,8 @@ def create(spec: SloSpec, user: Writer, db: DbSession, now: Now) -> dict[str, An
     no_nul(spec)
     service = service_named(db, spec.service)
     assert service is not None
-    try:
+    with committing(db):
         slo = create_slo(db, spec, service_id=service.id, origin="api", actor=actor_of(user, "api"))
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return jsonable(slo_json(db, slo, now))
 
 
@@ -108,23 +104,15 @@ def get_slo(slo_id: IdPath, user: Reader, db: DbSession, now: Now) -> dict[str, 
 
 @router.put("/slos/{slo_id}")
 def update(slo_id: IdPath, spec: SloSpec, user: Writer, db: DbSession, now: Now) -> dict[str, Any]:
-    slo = get_or_404(db, Slo, slo_id, "SLO")
-    editable(slo, "SLO")
+    slo = editable_or_404(db, Slo, slo_id, "SLO")
     no_nul(spec)
     service = service_named(db, spec.service)
     assert service is not None
-    try:
+    with committing(db):
         update_slo(db, slo, spec, service_id=service.id, actor=actor_of(user, "api"))
-    except UserError as exc:
-        raise conflict(exc) from None
-    db.commit()
     return jsonable(slo_json(db, slo, now))
 
 
 @router.delete("/slos/{slo_id}", status_code=204)
 def delete(slo_id: IdPath, user: Writer, db: DbSession) -> Response:
-    slo = get_or_404(db, Slo, slo_id, "SLO")
-    editable(slo, "SLO")
-    delete_slo(db, slo, actor=actor_of(user, "api"))
-    db.commit()
-    return Response(status_code=204)
+    return delete_editable(db, Slo, slo_id, "SLO", delete_slo, actor=actor_of(user, "api"))
