@@ -189,6 +189,8 @@ async def test_credentials_in_urls_stay_out_of_errors() -> None:
     assert result.error is not None and "hunter2" not in result.error
     text = describe_error(RuntimeError("GET https://shop:s3cret@example.com/x\nfailed"))
     assert text == "RuntimeError: GET https://shop:***@example.com/x failed"
+    invalid = await probe(url="http://ops:hunter2@127.0.0.1:99999/?token=s3cret&q=1")
+    assert invalid.error == "invalid URL: http://ops:***@127.0.0.1:99999/?token=***&q=1"
 
 
 async def test_a_huge_body_is_read_up_to_the_limit(server: HttpServer) -> None:

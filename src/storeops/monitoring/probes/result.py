@@ -12,6 +12,7 @@ import aiohttp
 
 from storeops.core.redact import redact_urls
 from storeops.monitoring.conditions import Condition, ConditionOutcome, ProbeContext
+from storeops.monitoring.redaction import redact_url
 
 ERROR_MAX = 300  # characters: an error is one short line
 
@@ -85,7 +86,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientPayloadError):
         return f"the response body was cut off: {_root(exc)}"
     if isinstance(exc, aiohttp.InvalidURL):
-        return f"invalid URL: {exc.url}"
+        return f"invalid URL: {redact_url(str(exc.url))}"  # its query may hold a token
     if isinstance(exc, OSError):
         return _os_reason(exc)
     return f"{type(exc).__name__}: {exc}"
