@@ -174,15 +174,15 @@ def _cube(
     """Sale lines summed per day × channel × category: from the warehouse's sales_cells when
     they match its last import (warehouse/derived.py), else from the lines themselves."""
     if cells:
-        cells = con.table(CELLS)
-        cells = cells.filter(cells.local_date.between(first, last))
-        return cells.select(
+        t = con.table(CELLS)
+        t = t.filter(t.local_date.between(first, last))
+        return t.select(
             "local_date",
-            channel=cells.channel.fill_null(NO_CHANNEL),
-            category=cells.category.fill_null(NO_CATEGORY),
-            gross=cells.gross,
-            line_discounts=cells.line_discounts,
-            orders=cells.orders,
+            channel=t.channel.fill_null(NO_CHANNEL),
+            category=t.category.fill_null(NO_CATEGORY),
+            gross=t.gross,
+            line_discounts=t.line_discounts,
+            orders=t.orders,
         )
     lines = con.table("order_lines")
     sold = lines.join(
