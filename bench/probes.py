@@ -432,6 +432,7 @@ def main(argv: list[str]) -> int:
         ):
             print(f"  {name:33} {rate['per_s']:8,.0f}  {rate['per_cpu_s']:10,.0f}  "
                   f"{rate['cpu_share']:9.0%}  {rate['per_cpu_s'] / base['per_cpu_s']:10.2f}")  # fmt: skip
+        print(f"  the engine stored {e['stored']:,} results of the {e['ran']:,} checks it ran")
         worst = min(t["storeops"]["per_cpu_s"], e["per_cpu_s"])
         print(f"  target >= {TARGET_CHECKS_PER_S:,.0f} checks per CPU second: "
               f"{'met' if worst >= TARGET_CHECKS_PER_S else 'MISSED'}; failed checks "
@@ -453,6 +454,7 @@ def main(argv: list[str]) -> int:
         g = in_child("engine_child", folder=str(full), cpu=engine_cpu,
                      concurrency=args.concurrency, warmup=0.0, seconds=jitter_seconds)  # fmt: skip
         print(_jitter_line("engine            ", g["scheduler"]))
+        print(f"  the engine stored {g['stored']:,} results of the {g['ran']:,} checks it ran")
         g0 = in_child("engine_child", folder=str(empty), cpu=engine_cpu,
                       concurrency=args.concurrency, warmup=0.0,
                       seconds=min(jitter_seconds, 20.0))  # fmt: skip
