@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from storeops.core.settings import Settings
@@ -18,7 +18,7 @@ from storeops.db.engine import make_engine, session_factory
 from storeops.db.migrate import upgrade
 from storeops.monitoring import actions
 from storeops.monitoring import engine as engine_module
-from storeops.monitoring.engine import run_engine
+from storeops.monitoring.engine import EngineStatus, run_engine
 from storeops.monitoring.models import CheckResult, Monitor, MonitorState
 from storeops.monitoring.results import Transition
 from storeops.monitoring.spec import MonitorSpec
@@ -71,10 +71,10 @@ def state_of(sessions, monitor_id: int) -> MonitorState | None:  # type: ignore[
 
 
 async def run_until(
-    sessions, hooks, settings: Settings, done: Callable[[], bool], timeout: float = 15
+    sessions, hooks, settings: Settings, done: Callable[[], bool], timeout: float = 15, **options
 ) -> None:  # type: ignore[no-untyped-def]
     stop = asyncio.Event()
-    engine = asyncio.create_task(run_engine(sessions, settings, hooks=hooks, stop=stop))
+    engine = asyncio.create_task(run_engine(sessions, settings, hooks=hooks, stop=stop, **options))
     deadline = time.monotonic() + timeout
     while not await asyncio.to_thread(done):
         assert time.monotonic() < deadline, "timed out"
@@ -168,3 +168,40 @@ def test_hooks_that_raise_lose_no_results(server, sessions, tmp_path) -> None:  
     assert [t.kind for t in hooks.transitions] == ["failing"]  # fired once, though the hooks failed
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(CheckResult)) >= 2
+
+
+def test_a_batch_the_database_refused_is_written_with_the_next_one(
+    server, sessions, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The raw results table gone for a while (as good as a database that refuses writes):
+    the checks made meanwhile are stored once it is back, none lost."""
+    settings = Settings(workspace=tmp_path)
+    monitor_id = add_monitor(sessions, server.url("/status/500"), failure_threshold=100)
+    with sessions.begin() as session:
+        session.execute(text("ALTER TABLE check_results RENAME TO check_results_away"))
+    statuses: list[EngineStatus] = []
+    made_while_away: list[int] = []
+    back: list[datetime] = []
+
+    def back_after_three_checks() -> bool:
+        if not made_while_away:
+            if not statuses or statuses[-1].pending < 3:
+                return False
+            made_while_away.append(statuses[-1].pending)
+            with sessions.begin() as session:
+                session.execute(text("ALTER TABLE check_results_away RENAME TO check_results"))
+            back.append(datetime.now(UTC))
+        state = state_of(sessions, monitor_id)
+        return state is not None and state.consecutive_failures >= made_while_away[0]
+
+    asyncio.run(
+        run_until(sessions, RecordingHooks(), settings, back_after_three_checks,
+                  on_status=statuses.append)
+    )  # fmt: skip
+    with sessions() as session:
+        stored = session.scalar(select(func.count()).select_from(CheckResult))
+        before = session.scalar(select(func.count()).where(CheckResult.at < back[0]))
+        state = session.get(MonitorState, monitor_id)
+    assert before >= made_while_away[0] >= 3
+    assert stored == state.consecutive_failures
+    assert statuses[-1].checks == stored

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from storeops.monitoring import actions, latency
+from storeops.monitoring import actions, latency, results
 from storeops.monitoring.models import CheckResult, Monitor, MonitorState, ResultRollup
 from storeops.monitoring.probes import ProbeResult
 from storeops.monitoring.results import KEYS_PER_SELECT, ResultWriter, prune
@@ -205,3 +205,19 @@ def test_a_batch_of_ten_thousand_monitors_is_written_and_merged(database_url: st
         ).all()  # fmt: skip
         assert sorted(per_resolution) == [("day", count, 2), ("hour", count, 2),
                                           ("minute", count, 2)]  # fmt: skip
+
+
+def test_a_batch_put_back_goes_first_and_the_oldest_beyond_the_cap_are_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(results, "MAX_PENDING", 5)
+    writer = ResultWriter()
+    for n in range(4):
+        writer.add(1, T0 + timedelta(seconds=n), OK, False)
+    refused = writer.take()
+    for n in range(4, 7):
+        writer.add(1, T0 + timedelta(seconds=n), OK, False)
+    writer.put_back(refused)
+    assert [item.started_at for item in writer.take()] == [
+        T0 + timedelta(seconds=n) for n in range(2, 7)
+    ]

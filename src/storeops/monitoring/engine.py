@@ -3,7 +3,8 @@
 The scheduler starts every check; results are buffered and flushed about once a second, off the
 event loop (SQLAlchemy is synchronous), in one transaction with the hooks that turn transitions
 into incidents and notifications, so a process killed at any point opens no incident twice.
-Monitors are reloaded when the monitors table changes, so API edits apply without a restart.
+A batch the database refused is written again with the next one. Monitors are reloaded when
+the monitors table changes, so API edits apply without a restart.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class EngineHooks(Protocol):
 class EngineStatus:
     monitors: int = 0  # enabled monitors scheduled
     checks: int = 0  # results stored since start
+    pending: int = 0  # results the database has not taken yet
     down: int = 0  # monitors failing their threshold (refreshed every few seconds)
     scheduler: dict[str, Any] = field(default_factory=dict)
 
@@ -143,11 +145,17 @@ class _Engine:
 
     async def flush(self) -> None:
         batch = self.writer.take()  # on the loop, where results are added
-        if batch:
-            await asyncio.to_thread(self.write, batch, self.now())
-        self.status.scheduler = self.scheduler.stats.as_dict()
-        if self.on_status is not None:
-            self.on_status(self.status)
+        try:
+            if batch:
+                await asyncio.to_thread(self.write, batch, self.now())
+        except Exception:
+            self.writer.put_back(batch)  # on the loop again; tried with the next flush
+            raise
+        finally:
+            self.status.pending = len(self.writer)
+            self.status.scheduler = self.scheduler.stats.as_dict()
+            if self.on_status is not None:
+                self.on_status(self.status)
 
     def write(self, batch: list[PendingResult], now: datetime) -> None:
         with self.sessions() as session:

@@ -23,6 +23,7 @@ Only one engine writes a state DB: rollups are read, merged and written back.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,10 +43,13 @@ MINUTE_ROLLUP_DAYS = 14
 HOUR_ROLLUP_DAYS = 400
 RESOLUTIONS = (("minute", floor_minute), ("hour", floor_hour), ("day", floor_day))
 MAX_ERROR_CHARS = 1000
+# Results kept while the database cannot take them: ten minutes of 10,000 monitors at 60 s.
+MAX_PENDING = 100_000
 # Rows are inserted through the tables (Core), several times cheaper per row than the ORM.
 CHECK_RESULTS = cast(Table, CheckResult.__table__)
 MONITOR_STATE = cast(Table, MonitorState.__table__)
 RESULT_ROLLUPS = cast(Table, ResultRollup.__table__)
+logger = logging.getLogger(__name__)
 # Ids per IN list: SQLite caps the variables of a statement, and long lists plan slowly.
 KEYS_PER_SELECT = 500
 
@@ -139,6 +143,15 @@ class ResultWriter:
         batch, self._pending = self._pending, []
         return batch
 
+    def put_back(self, batch: list[PendingResult]) -> None:
+        """A batch that could not be written, to go with the next one (call it where add() is
+        called). While the database stays away, the oldest beyond MAX_PENDING are dropped."""
+        self._pending = batch + self._pending
+        dropped = len(self._pending) - MAX_PENDING
+        if dropped > 0:
+            del self._pending[:dropped]
+            logger.error("results not stored for too long: the %d oldest dropped", dropped)
+
     def flush(self, session: Session, now: datetime) -> list[Transition]:
         return self.write(session, self.take(), now)
 
@@ -146,7 +159,9 @@ class ResultWriter:
         self, session: Session, batch: list[PendingResult], now: datetime
     ) -> list[Transition]:
         """Writes a batch into the session's transaction (the caller commits) and returns the
-        transitions it caused. Results of monitors deleted meanwhile are dropped."""
+        transitions it caused. Results of monitors deleted meanwhile are dropped; on PostgreSQL
+        the monitors kept are locked against deletion until the commit (SQLite takes no row
+        locks: a delete in between fails the insert, and the engine writes the batch again)."""
         if not batch:
             return []
         monitors = {
@@ -159,7 +174,9 @@ class ResultWriter:
                     Monitor.service_id,
                     Monitor.failure_threshold,
                     Monitor.success_threshold,
-                ).where(Monitor.id.in_(ids))
+                )
+                .where(Monitor.id.in_(ids))
+                .with_for_update(key_share=True)
             )
         }
         batch = sorted(
