@@ -74,6 +74,16 @@ def replace_source(
         writer = BulkWriter(con, source, import_id)
         yield writer
         _log(con, writer, kind=kind, description=description, started=started)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    # The cells are rebuilt once the rows are committed: inside the same transaction, with
+    # millions of uncommitted rows spilled to disk, DuckDB 1.4 failed ("Corrupt temporary
+    # file") at 10M lines. Until this second transaction commits, the cells carry the previous
+    # import's id, so readers use the facts: never a wrong figure, only a slower one.
+    con.execute("BEGIN TRANSACTION")
+    try:
         refresh_sales_cells(
             con, qualifier=WH, import_id=writer.import_id, tables={t.name for t in DATA_TABLES}
         )
