@@ -18,6 +18,7 @@ fresh child process pinned to another, so "one core" means one core.
 3. Memory: RSS of a child holding 10,000 monitors (specs, scheduler jobs, the engine's per-monitor
    state) after running them a while, minus the same child holding none, / 10,000. Target
    <= 20 KB per monitor. Also the scheduler's own share, from tracemalloc.
+4. The Monitors page with 10,000 monitors (bench/monitors_page.py). Target < 300 ms.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from bench import monitors_page
 
 TARGET_CHECKS_PER_S = 1_000.0
 TARGET_P99_S = 1.0
@@ -474,6 +477,7 @@ def main(argv: list[str]) -> int:
         print(f"  the Scheduler's own share:  {per_job / 1024:6.2f} KB ({per_job:.0f} bytes)")
         report["memory"] = {"scheduler_checks_kb": sched_kb, "engine_kb": engine_kb,
                             "scheduler_bytes_per_job": per_job}  # fmt: skip
+    print("\n4. " + "\n".join(monitors_page.run()))
     if args.json:
         print(json.dumps(report, indent=2))
     return 0
