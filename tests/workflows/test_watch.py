@@ -26,7 +26,7 @@ from storeops.monitoring import actions as monitoring_actions
 from storeops.monitoring.models import MonitorState
 from storeops.monitoring.notify import Notifier
 from storeops.monitoring.probes import ProbeResult
-from storeops.monitoring.spec import ChannelSpec, SloSpec
+from storeops.monitoring.spec import ChannelSpec, MonitorSpec, SloSpec
 from storeops.workflows.watch import WatchHooks, duration_text
 from tests.workflows.watch_setup import (
     ACTOR,
@@ -176,6 +176,44 @@ def test_every_minute_repairs_a_lost_hook_call_and_resolves_orphans(shop, sessio
     engine.minute(minutes(3))
     session.refresh(incident)
     assert (incident.status, incident.revenue_at_risk) == ("resolved", D("1.28"))
+
+
+def test_a_monitor_disabled_or_left_linked_after_recovering_no_longer_holds_its_incident(
+    shop, session
+) -> None:
+    checkout = add_service(session, "checkout", 1.0)
+    home = add_monitor(session, "home", checkout, failure_threshold=1)
+    pay = add_monitor(session, "pay", checkout, failure_threshold=1)
+    session.commit()
+    engine = Engine(session, WatchHooks(shop))
+    engine.result(home, False, minutes(0))
+    engine.result(pay, False, minutes(1))
+    [incident] = incidents(session)
+    # Disabled while failing: it is no longer checked, so it can never recover.
+    spec = MonitorSpec.model_validate(home.spec | {"enabled": False})
+    monitoring_actions.update_monitor(session, home, spec, service_id=checkout.id, actor=ACTOR)
+    session.commit()
+    engine.minute(minutes(2))
+    session.refresh(incident)
+    assert (incident.status, link(session, home.id), link(session, pay.id)) == (
+        "open", None, incident.id,
+    )  # fmt: skip
+    # pay recovers, but its transition is lost (the hooks' work rolled back).
+    for at in (minutes(3), minutes(4)):
+        engine.writer.add(pay.id, at, ProbeResult(ok=True, duration_ms=9.0, status_code=200), False)
+        engine.writer.flush(session, at)
+        session.commit()
+    engine.minute(minutes(5))
+    session.refresh(incident)
+    assert (incident.status, incident.resolved_at, link(session, pay.id)) == (
+        "resolved", minutes(5), None,
+    )  # fmt: skip
+    texts = [(e.kind, e.text) for e in queries.timeline(session, incident.id)]
+    assert texts[-3:] == [
+        ("note", "home disabled while failing: no longer counted"),
+        ("monitor_recovered", "pay recovered"),
+        ("resolved", "nothing fails any more"),
+    ]
 
 
 def test_an_incident_a_person_opened_is_joined_but_not_resolved_for_them(shop, session) -> None:

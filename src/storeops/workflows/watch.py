@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from storeops.core.settings import Settings
@@ -203,8 +203,35 @@ class WatchHooks:
             self.notifier.notify_slo(session, alert=alert, message=message, now=now)
 
     def _reconcile(self, session: Session, now: datetime) -> None:
-        """Puts right what a lost hook call could leave: failing monitors without an incident,
-        and automatic incidents nothing fails for (their monitors deleted meanwhile)."""
+        """Puts right what a lost hook call or an edit could leave: failing monitors without an
+        incident, monitors linked to one that were disabled (never checked again, they would
+        hold it open for good) or have recovered, and automatic incidents nothing fails for
+        (their monitors deleted meanwhile)."""
+        stale = session.execute(
+            select(MonitorState, Monitor.name, Monitor.enabled)
+            .join(Monitor, Monitor.id == MonitorState.monitor_id)
+            .where(
+                MonitorState.incident_id.is_not(None),
+                or_(
+                    Monitor.enabled.is_(False),
+                    MonitorState.consecutive_failures < Monitor.failure_threshold,
+                ),
+            )
+            .order_by(MonitorState.monitor_id)
+        ).all()
+        for state, name, enabled in stale:
+            incident = session.get(Incident, state.incident_id)
+            state.incident_id = None
+            if incident is None or incident.status == IncidentStatus.resolved:
+                continue
+            if enabled:
+                actions.record_event(
+                    session, incident, kind="monitor_recovered", now=now, text=f"{name} recovered"
+                )
+            else:
+                text = f"{name} disabled while failing: no longer counted"
+                actions.record_event(session, incident, kind="note", now=now, text=text)
+        session.flush()
         unlinked = session.execute(
             select(MonitorState.monitor_id, MonitorState.last_error)
             .join(Monitor, Monitor.id == MonitorState.monitor_id)
