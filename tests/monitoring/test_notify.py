@@ -32,6 +32,7 @@ from storeops.monitoring.models import (
 from storeops.monitoring.notify import (
     DeliveryFailed,
     Message,
+    Notice,
     Notifier,
     apprise_send,
     redact_channel_url,
@@ -180,8 +181,16 @@ def setup_db(session: Session, channels: list[NotificationChannel]) -> Setup:
     return Setup(session, monitor.id, service.id)
 
 
+def deliver(notifier: Notifier, session: Session, notices: list[Notice], now: datetime):  # type: ignore[no-untyped-def]
+    """As the engine does: the planning transaction committed, then sent, then recorded."""
+    session.commit()
+    deliveries = notifier.deliver(session, notices, now)
+    session.commit()
+    return deliveries
+
+
 def notify(notifier: Notifier, s: Setup, failures: int, successes: int, now: datetime):  # type: ignore[no-untyped-def]
-    deliveries = notifier.notify_monitor(
+    notices = notifier.plan_monitor(
         s.session,
         monitor_id=s.monitor_id,
         consecutive_failures=failures,
@@ -190,8 +199,12 @@ def notify(notifier: Notifier, s: Setup, failures: int, successes: int, now: dat
         message_resolved=RESOLVED,
         now=now,
     )
-    s.session.commit()
-    return sorted((d.channel, d.kind) for d in deliveries)
+    return sorted((d.channel, d.kind) for d in deliver(notifier, s.session, notices, now))
+
+
+def remind_at(notifier: Notifier, session: Session, now: datetime, message_for):  # type: ignore[no-untyped-def]
+    notices = notifier.plan_reminders(session, now, message_for)
+    return deliver(notifier, session, notices, now)
 
 
 def logged(session: Session) -> list[tuple[str, str, bool]]:
@@ -240,9 +253,7 @@ def test_thresholds_reminders_and_resolved_notice(
             return Message("still down", "for a while")
 
         def remind(at: datetime) -> list[str]:
-            deliveries = notifier.remind(session, at, message_for)
-            session.commit()
-            return [d.channel for d in deliveries]
+            return [d.channel for d in remind_at(notifier, session, at, message_for)]
 
         assert remind(T0 + 10 * minute) == []  # told at T0+1: not yet ten minutes
         assert remind(T0 + 11 * minute) == ["chat"]
@@ -308,14 +319,14 @@ def test_a_restart_sends_nothing_twice(database_url: str, smtp: Inbox) -> None:
         s.session = session
         fresh = Notifier()
         assert notify(fresh, s, 3, 0, T0 + timedelta(minutes=1)) == []
-        assert fresh.remind(session, T0 + timedelta(minutes=29), lambda _: FAILING) == []
+        assert remind_at(fresh, session, T0 + timedelta(minutes=29), lambda _: FAILING) == []
         assert [
-            d.kind for d in fresh.remind(session, T0 + timedelta(minutes=30), lambda _: FAILING)
+            d.kind for d in remind_at(fresh, session, T0 + timedelta(minutes=30), lambda _: FAILING)
         ] == ["reminder"]
         session.commit()
     with migrated_session(database_url) as session:
         s.session = session
-        assert Notifier().remind(session, T0 + timedelta(minutes=31), lambda _: FAILING) == []
+        assert remind_at(Notifier(), session, T0 + timedelta(minutes=31), lambda _: FAILING) == []
         assert notify(Notifier(), s, 0, 2, T0 + timedelta(minutes=32)) == [("email", "resolved")]
         assert notify(Notifier(), s, 0, 3, T0 + timedelta(minutes=33)) == []
     assert smtp.subjects() == ["checkout is down", "checkout is down", "checkout is back"]
@@ -382,10 +393,9 @@ def test_monitors_in_bulk_read_their_counts_from_monitor_state(
             composed.append((monitor_id, kind))
             return Message(f"monitor {monitor_id} {kind}", "body")
 
-        deliveries = Notifier().notify_monitors(
-            session, [s.monitor_id, quiet.id], compose=compose, now=T0
-        )
-        session.commit()
+        notifier = Notifier()
+        notices = notifier.plan_monitors(session, [s.monitor_id, quiet.id], compose=compose, now=T0)
+        deliveries = deliver(notifier, session, notices, T0)
         assert [(d.channel, d.kind) for d in deliveries] == [("chat", "failure")]
         assert composed == [(s.monitor_id, "failure")]  # only what is sent gets composed
         assert webhook.titles() == [f"monitor {s.monitor_id} failure"]
@@ -418,16 +428,17 @@ def test_slo_pages_go_to_every_enabled_channel_once(
         session.commit()
         notifier = Notifier()
         page = Message("SLO checkout-availability: page", "burning 20x")
-        first = notifier.notify_slo(session, alert=alert, message=page, now=T0)
-        session.commit()
+        first = deliver(
+            notifier, session, notifier.plan_slo(session, alert=alert, message=page), T0
+        )
         assert sorted((d.channel, d.kind, d.ok) for d in first) == [
             ("chat", "page", True),
             ("email", "page", True),
         ]
-        assert notifier.notify_slo(session, alert=alert, message=page, now=T0) == []
+        assert notifier.plan_slo(session, alert=alert, message=page) == []
         alert.resolved_at = T0 + timedelta(hours=1)
-        done = notifier.notify_slo(session, alert=alert, message=Message("SLO ok", "back"), now=T0)
-        session.commit()
+        notices = notifier.plan_slo(session, alert=alert, message=Message("SLO ok", "back"))
+        done = deliver(notifier, session, notices, T0)
         assert [(d.channel, d.kind) for d in done] == [("email", "resolved")]
         assert smtp.subjects() == ["SLO checkout-availability: page", "SLO ok"]
         assert webhook.titles() == ["SLO checkout-availability: page"]

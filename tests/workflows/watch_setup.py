@@ -18,6 +18,7 @@ from storeops.itsm import actions as itsm_actions
 from storeops.itsm.models import Origin, Service
 from storeops.itsm.schemas import ServiceSpec
 from storeops.monitoring import actions as monitoring_actions
+from storeops.monitoring.engine import AfterCommit
 from storeops.monitoring.models import Monitor
 from storeops.monitoring.probes import ProbeResult
 from storeops.monitoring.results import ResultWriter, Transition
@@ -70,13 +71,18 @@ class Engine:
 
     def flush(self, now: datetime) -> list[Transition]:
         transitions = self.writer.flush(self.session, now)
-        self.hooks.after_flush(self.session, transitions, now)
-        self.session.commit()
+        self.after_commit(self.hooks.after_flush(self.session, transitions, now))
         return transitions
 
     def minute(self, now: datetime) -> None:
-        self.hooks.every_minute(self.session, now)
+        self.after_commit(self.hooks.every_minute(self.session, now))
+
+    def after_commit(self, work: AfterCommit | None) -> None:
+        """Commits, then runs what the hooks left for after the commit, as the engine does."""
         self.session.commit()
+        if work is not None:
+            work(self.session)
+            self.session.commit()
 
 
 @dataclass

@@ -111,8 +111,12 @@ def watch_demo(settings: Settings, demo: DemoShop) -> dict[str, Any]:
     with synced_state(settings) as sessions:
         hooks = WatchHooks(settings, notifier=Notifier())
         asyncio.run(_watch(sessions, settings, hooks, demo))
-        with sessions.begin() as session:
-            hooks.every_minute(session, datetime.now(UTC))  # the SLOs see the whole outage
+        with sessions() as session:
+            send = hooks.every_minute(session, datetime.now(UTC))  # the SLOs see the whole outage
+            session.commit()
+            if send is not None:  # notices go out once their transaction is committed
+                send(session)
+                session.commit()
         with sessions() as session:
             return reliability_summary(session, settings, demo.shop)
 

@@ -2,7 +2,8 @@
 
 The scheduler starts every check; results are buffered and flushed about once a second, off the
 event loop (SQLAlchemy is synchronous), in one transaction with the hooks that turn transitions
-into incidents and notifications, so a process killed at any point opens no incident twice.
+into incidents and decide notifications, so a process killed at any point opens no incident
+twice. Notifications are sent once that transaction is committed, never while it holds locks.
 A batch the database refused is written again with the next one. Monitors are reloaded when
 the monitors table changes, so API edits apply without a restart.
 """
@@ -38,16 +39,22 @@ MINUTE_S = 60.0
 PRUNE_EVERY_S = 3600.0
 
 
+# Work the hooks leave for after their transaction is committed (sending notifications): it
+# gets a session with no transaction open, may take its time before it touches it, and what it
+# records there is committed by the engine.
+AfterCommit = Callable[[Session], object]
+
+
 class EngineHooks(Protocol):
     """What happens after results are stored (workflows.watch.WatchHooks implements it)."""
 
     def after_flush(
         self, session: Session, transitions: Sequence[Transition], now: datetime
-    ) -> None:
+    ) -> AfterCommit | None:
         """Called in the transaction that stored a batch of results, with or without
         transitions; an exception rolls back the hooks' work only (the results stay)."""
 
-    def every_minute(self, session: Session, now: datetime) -> None:
+    def every_minute(self, session: Session, now: datetime) -> AfterCommit | None:
         """SLO evaluation, reminders: at start and once a minute, in a transaction of its own."""
 
 
@@ -158,26 +165,44 @@ class _Engine:
                 self.on_status(self.status)
 
     def write(self, batch: list[PendingResult], now: datetime) -> None:
+        """Raises only while the batch is not stored."""
         with self.sessions() as session:
             transitions = self.writer.write(session, batch, now)
+            after: AfterCommit | None = None
             try:
                 with session.begin_nested():
-                    self.hooks.after_flush(session, transitions, now)
+                    after = self.hooks.after_flush(session, transitions, now)
             except Exception:
                 logger.exception(
                     "monitoring engine: after_flush failed; results kept, %d transitions lost",
                     len(transitions),
                 )
             session.commit()
-        self.status.checks += len(batch)
+            self.status.checks += len(batch)
+            self.after_commit(session, after)
+
+    @staticmethod
+    def after_commit(session: Session, work: AfterCommit | None) -> None:
+        if work is None:
+            return
+        try:
+            work(session)
+            session.commit()
+        except Exception:
+            session.rollback()
+            logger.exception("monitoring engine: work after the commit failed")
 
     async def every_minute(self) -> None:
         await asyncio.to_thread(self.in_transaction, self.hooks.every_minute, self.now())
         await self.load_calendar()
 
-    def in_transaction(self, work: Callable[[Session, datetime], None], now: datetime) -> None:
-        with self.sessions.begin() as session:
-            work(session, now)
+    def in_transaction(
+        self, work: Callable[[Session, datetime], AfterCommit | None], now: datetime
+    ) -> None:
+        with self.sessions() as session:
+            after = work(session, now)
+            session.commit()
+            self.after_commit(session, after)
 
     def prune(self) -> None:
         with self.sessions.begin() as session:

@@ -107,7 +107,7 @@ class WindowStats:
         return self
 
 
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+def chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     ordered = sorted(set(ids))
     for index in range(0, len(ordered), CHUNK):
         yield ordered[index : index + CHUNK]
@@ -147,7 +147,7 @@ def window_stats(
 
     outside = case((CheckResult.in_maintenance, 0), else_=1)
     failed = case((and_(~CheckResult.ok, ~CheckResult.in_maintenance), 1), else_=0)
-    for ids in _chunks(monitor_ids):
+    for ids in chunks(monitor_ids):
         rollups = select(
             ResultRollup.monitor_id,
             func.sum(ResultRollup.checks),
@@ -412,7 +412,7 @@ def daily_uptime(
     ids = list(monitor_ids)
     resolution = "day" if timezone == "UTC" else "hour"
     since = datetime.combine(first, datetime.min.time(), zone).astimezone(UTC)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for start, checks, failures in session.execute(
             select(
                 ResultRollup.start, func.sum(ResultRollup.checks), func.sum(ResultRollup.failures)

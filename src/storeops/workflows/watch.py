@@ -11,7 +11,8 @@
   what a lost transaction could have left behind is put right (a failing monitor without an
   incident, an incident nothing fails for any more).
 - Notifications go through the Notifier, with messages composed here: service, monitor, error,
-  how long, and the revenue at risk so far.
+  how long, and the revenue at risk so far. They are decided in the hooks' transaction and sent
+  by the work the hooks return, which the engine runs once that transaction is committed.
 
 Automatic events carry the author "storeops" and are not audited: no person made them.
 """
@@ -31,9 +32,10 @@ from storeops.itsm import actions
 from storeops.itsm.models import Incident, IncidentStatus, Service, Severity
 from storeops.itsm.queries import list_incidents, open_incident_of, open_incidents
 from storeops.itsm.revenue import minutes_between
+from storeops.monitoring.engine import AfterCommit
 from storeops.monitoring.maintenance import MaintenanceCalendar
 from storeops.monitoring.models import ChannelAlertState, Monitor, MonitorState, SloAlert
-from storeops.monitoring.notify import Message, Notifier
+from storeops.monitoring.notify import Message, Notice, Notifier
 from storeops.monitoring.results import Transition
 from storeops.monitoring.slo import SloAlertChange, evaluate_slo_alerts
 from storeops.workflows.revenue_at_risk import RevenueRates, at_risk_text, rate_text
@@ -82,24 +84,35 @@ class WatchHooks:
 
     def after_flush(
         self, session: Session, transitions: Sequence[Transition], now: datetime
-    ) -> None:
+    ) -> AfterCommit | None:
         for transition in transitions:
             if transition.kind == "failing":
                 self._failing(session, transition.monitor_id, transition.at, transition.error)
             elif transition.kind == "recovered":
                 self._recovered(session, transition.monitor_id, transition.at)
-        if self.notifier is not None:
-            self._notify_monitors(session, now)
+        if self.notifier is None:
+            return None
+        return self._sending(self._monitor_notices(session, now), now)
 
-    def every_minute(self, session: Session, now: datetime) -> None:
+    def every_minute(self, session: Session, now: datetime) -> AfterCommit | None:
         calendar = MaintenanceCalendar.load(session)
+        notices: list[Notice] = []
         for change in evaluate_slo_alerts(session, now, calendar):
-            self._slo_change(session, change, now)
+            notices += self._slo_change(session, change, now)
         self._reconcile(session, now)
-        if self.notifier is not None:
-            self.notifier.remind(
-                session, now, lambda mid: self._reminder(session, mid, now, calendar)
-            )
+        if self.notifier is None:
+            return None
+        notices += self.notifier.plan_reminders(
+            session, now, lambda mid: self._reminder(session, mid, now, calendar)
+        )
+        return self._sending(notices, now)
+
+    def _sending(self, notices: list[Notice], now: datetime) -> AfterCommit | None:
+        """The delivery of the notices, for after the commit (None: nothing to send)."""
+        notifier = self.notifier
+        if notifier is None or not notices:
+            return None
+        return lambda session: notifier.deliver(session, notices, now)
 
     # -- monitors and incidents --------------------------------------------------------------
 
@@ -162,9 +175,9 @@ class WatchHooks:
             session, incident, now=at, actor=actions.SYSTEM, text="nothing fails any more"
         )
 
-    def _slo_change(self, session: Session, change: SloAlertChange, now: datetime) -> None:
+    def _slo_change(self, session: Session, change: SloAlertChange, now: datetime) -> list[Notice]:
         """A page opens or joins its service's incident; its end may resolve the incident.
-        Tickets (slow burns) are notices only."""
+        Tickets (slow burns) are notices only. Returns the notices to send."""
         alert, slo = change.alert, change.slo
         service = session.get(Service, slo.service_id)
         assert service is not None, "an SLO's service is a foreign key"
@@ -198,9 +211,10 @@ class WatchHooks:
                     text=f"SLO {slo.name} no longer pages",
                 )
                 self._resolve_if_clear(session, incident, now)
-        if self.notifier is not None:
-            message = self._slo_message(session, change, service, now)
-            self.notifier.notify_slo(session, alert=alert, message=message, now=now)
+        if self.notifier is None:
+            return []
+        message = self._slo_message(session, change, service, now)
+        return self.notifier.plan_slo(session, alert=alert, message=message)
 
     def _reconcile(self, session: Session, now: datetime) -> None:
         """Puts right what a lost hook call or an edit could leave: failing monitors without an
@@ -249,7 +263,7 @@ class WatchHooks:
 
     # -- notifications -----------------------------------------------------------------------
 
-    def _notify_monitors(self, session: Session, now: datetime) -> None:
+    def _monitor_notices(self, session: Session, now: datetime) -> list[Notice]:
         """Every monitor a channel may have to hear about: failing streaks, and those channels
         were told of (they may be due a resolved notice). The Notifier knows what was sent."""
         assert self.notifier is not None
@@ -265,13 +279,12 @@ class WatchHooks:
                 )
             )
         )
-        if troubled:
-            self.notifier.notify_monitors(
-                session,
-                troubled,
-                compose=lambda mid, kind: self._monitor_message(session, mid, kind, now),
-                now=now,
-            )
+        return self.notifier.plan_monitors(
+            session,
+            troubled,
+            compose=lambda mid, kind: self._monitor_message(session, mid, kind, now),
+            now=now,
+        )
 
     def _reminder(
         self, session: Session, monitor_id: int, now: datetime, calendar: MaintenanceCalendar
