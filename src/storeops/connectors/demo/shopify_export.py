@@ -183,7 +183,13 @@ def _select(timezone: str) -> str:
     """
 
 
-def export_orders(con: duckdb.DuckDBPyConnection, folder: Path, timezone: str) -> list[Path]:
+def export_orders(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    timezone: str,
+    *,
+    orders_per_file: int = ORDERS_PER_FILE,
+) -> list[Path]:
     """Writes the demo's orders to `folder` (created if needed); returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     low, high = con.execute(
@@ -194,12 +200,12 @@ def export_orders(con: duckdb.DuckDBPyConnection, folder: Path, timezone: str) -
     if low is None:
         return files
     query = _select(timezone)
-    for number, first in enumerate(range(low, high + 1, ORDERS_PER_FILE), start=1):
+    for number, first in enumerate(range(low, high + 1, orders_per_file), start=1):
         path = folder / f"orders_export_{number}.csv"
         literal = str(path).replace("'", "''")
         con.execute(
             f"COPY ({query}) TO '{literal}' (FORMAT csv, HEADER true)",
-            {"first": first, "stop": first + ORDERS_PER_FILE},
+            {"first": first, "stop": first + orders_per_file},
         )
         files.append(path)
     return files
