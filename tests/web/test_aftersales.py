@@ -102,6 +102,17 @@ def test_cards_against_the_week_before(client_for) -> None:  # type: ignore[no-u
     assert " vs " not in card(plain, "Ticket backlog") and "vs Sat 22 Feb" not in plain
 
 
+def test_api_category_keeps_its_skus(client_for, tokens) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {tokens['commerce']}"}
+    data = (
+        client_for(None)
+        .client.get(f"/api/v1/aftersales?{WEEK}&category=socks&limit=5", headers=headers)
+        .json()
+    )
+    assert [row["key"] for row in data["returns"]["by_sku"]] == ["K1"]
+    assert data["returns"]["totals"]["refunded"] == "224.00"  # the totals stay the shop's
+
+
 def test_api_comparison(client_for, tokens) -> None:  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {tokens['commerce']}"}
     client = client_for(None).client

@@ -108,6 +108,18 @@ def test_htmx_sorting_swaps_the_table_alone(client_for) -> None:  # type: ignore
 def test_category_filter(client_for) -> None:  # type: ignore[no-untyped-def]
     page = client_for("viewer").client.get(f"/stock?{PERIOD}&view=all&category=toys").text
     assert table_skus(page) == [] and "No SKUs." in page
+    # the cards are the category's too: no toy is at risk or lost a sale
+    assert 'class="kpi-value">0<' in card(page, "SKUs at risk")
+    assert 'class="kpi-value">€0.00<' in card(page, "Lost sales")
+
+
+def test_api_category(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {tokens['viewer']}"}
+    every = client.get(f"/api/v1/stock?{PERIOD}", headers=headers).json()
+    gear = client.get(f"/api/v1/stock?{PERIOD}&category=gear", headers=headers).json()
+    assert gear == every  # every SKU of the shop is gear
+    toys = client.get(f"/api/v1/stock?{PERIOD}&category=toys", headers=headers).json()
+    assert (toys["totals"]["skus"], toys["totals"]["lost_sales"], toys["skus"]) == (0, "0.00", [])
 
 
 def test_csv_is_the_tables_rows(client_for) -> None:  # type: ignore[no-untyped-def]
@@ -132,10 +144,6 @@ def test_csv_is_the_tables_rows(client_for) -> None:  # type: ignore[no-untyped-
     ]
     plain = client_for("viewer").client.get(f"/stock.csv?{PERIOD}&view=risk&compare=none")
     assert {r["previous_velocity"] for r in csv.DictReader(io.StringIO(plain.text))} == {""}
-
-
-def card(page: str, title: str) -> str:
-    return page.split(f"<h2>{title}</h2>", 1)[1].split("</article>", 1)[0]
 
 
 def test_cards_and_skus_against_the_days_before(client_for) -> None:  # type: ignore[no-untyped-def]

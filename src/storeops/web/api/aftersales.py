@@ -16,6 +16,7 @@ from storeops.commerce.period import Compare
 from storeops.core.jsonout import jsonable
 from storeops.db.users import User
 from storeops.web.deps import SettingsDep, Warehouse, require
+from storeops.web.pages.aftersales import CategoryQuery
 from storeops.web.params import ApiCompareQuery, FromQuery, ToQuery, api_period
 
 router = APIRouter(tags=["aftersales"])
@@ -30,6 +31,7 @@ def get_aftersales(
     end: ToQuery = None,
     limit: Annotated[int, Query(ge=1, description="SKUs to list in returns.by_sku.")] = 20,
     compare: ApiCompareQuery = Compare.none,
+    category: CategoryQuery = None,
 ) -> dict[str, Any]:
     """Returns and refunds of the period's orders (by SKU, category and reason, stand-out
     SKUs) and support tickets against the SLA targets of [aftersales] in storeops.toml.
@@ -39,6 +41,7 @@ def get_aftersales(
     standouts}, tickets{backlog, backlog_start, opened, answered, resolved,
     first_response_hours, resolution_hours, first_response_sla, resolution_sla, satisfaction,
     by_category}, alerts. Money as "12.50" strings, rates floats, null when not computable.
+    `category` keeps the SKUs of that category in returns.by_sku (as the page's SKU table).
     With a comparison: previous{from, to, figures{refund_rate, unit_return_rate,
     order_refund_rate, refunded, first_response_sla, resolution_sla, first_response_p50_hours,
     backlog, satisfaction, tickets_opened}} and change{figure: {absolute, relative}} (rates'
@@ -49,8 +52,15 @@ def get_aftersales(
     returns = returns_report(con, period)
     tickets = ticket_report(con, period, targets, timezone=settings.store.timezone)
     data = aftersales_summary(
-        returns, tickets, targets, currency=settings.store.currency, limit=limit
+        returns,
+        tickets,
+        targets,
+        currency=settings.store.currency,
+        limit=None if category else limit,
     )
+    if category:  # the page's filter of the SKU table
+        by_sku = data["returns"]["by_sku"]
+        data["returns"]["by_sku"] = [r for r in by_sku if r["category"] == category][:limit]
     other = period.compared(compare)
     if other is not None:
         zone = settings.store.timezone

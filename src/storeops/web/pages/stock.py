@@ -1,7 +1,7 @@
 """Stock: SKUs about to run out, ABC/XYZ classes, dead and slow stock (storeops.commerce.stock).
 
-One stock_health call per period shown: the view (`view`), the category filter, sorting and
-paging all work on its rows. The period's end is the as-of day and its start the first day
+One stock_health call per period shown: the view (`view`), the category filter (cards, tabs,
+matrix and table alike), sorting and paging all work on its rows. The period's end is the as-of day and its start the first day
 stock-outs are counted from; like `storeops stock`, they default to the last day with orders and
 the 28-day demand window before it. Compared with the previous period (or the same dates last
 year), the cards and each SKU's sales velocity, units sold and lost sales show how they moved.
@@ -22,6 +22,7 @@ from ibis.backends import BaseBackend
 from storeops.commerce.period import Compare, Period, data_period
 from storeops.commerce.stock import (
     DEFAULT_LOOKBACK_DAYS,
+    StockRow,
     StockView,
     stock_comparison,
     stock_health,
@@ -135,11 +136,9 @@ def stock_period(con: BaseBackend, start: date | None, end: date | None) -> Peri
     return Period(start, end)
 
 
-def _rows(
-    data: dict[str, Any], category: str | None, compared: dict[str, Any] | None
-) -> list[dict[str, Any]]:
-    """The view's SKUs of the category, with their figures of the compared period."""
-    rows = [r for r in data["skus"] if not category or r["category"] == category]
+def _rows(data: dict[str, Any], compared: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The view's SKUs, with their figures of the compared period."""
+    rows = data["skus"]
     for row in rows:
         row["_badge"] = (
             "dead" if row["dead"] else "slow" if row["slow"] else "out" if row["on_hand"] == 0
@@ -164,18 +163,29 @@ def abc_matrix(skus: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _compute(
-    con: BaseBackend, period: Period, view: StockView, currency: str, compare: Compare
+    con: BaseBackend,
+    period: Period,
+    view: StockView,
+    currency: str,
+    compare: Compare,
+    category: str | None,
 ) -> tuple[dict[str, Any], list[str], dict[str, Any] | None]:
-    """The view's data (one stock_health call), the categories of all SKUs, and the comparison
-    with the compared period (None without one)."""
+    """The view's data of the category's SKUs (one stock_health call), the categories of all
+    SKUs, and the comparison with the compared period (None without one)."""
     health = stock_health(con, as_of=period.end, since=period.start)
-    data = stock_summary(health, period=period, view=view, currency=currency)
+    kept = in_category(health, category)
+    data = stock_summary(kept, period=period, view=view, currency=currency)
     other = period.compared(compare)
     compared = None
     if other is not None:
-        earlier = stock_health(con, as_of=other.end, since=other.start)
-        compared = stock_comparison(health, earlier, other)
+        earlier = in_category(stock_health(con, as_of=other.end, since=other.start), category)
+        compared = stock_comparison(kept, earlier, other)
     return data, sorted({r.category for r in health if r.category}), compared
+
+
+def in_category(rows: list[StockRow], category: str | None) -> list[StockRow]:
+    """The SKUs of `category` (all without one)."""
+    return [row for row in rows if not category or row.category == category]
 
 
 def _view_counts(totals: dict[str, Any]) -> dict[StockView, int]:
@@ -228,8 +238,10 @@ def stock_page(
     period = stock_period(con, start, end)
     if period is None:
         return render(request, "stock.html", context | {"period": None})
-    data, categories, compared = _compute(con, period, view, settings.store.currency, compare)
-    rows = _rows(data, category, compared)
+    data, categories, compared = _compute(
+        con, period, view, settings.store.currency, compare, category
+    )
+    rows = _rows(data, compared)
     context |= {
         "period": period,
         "previous_period": period.compared(compare),
@@ -264,8 +276,8 @@ def stock_csv(
     period = stock_period(con, start, end)
     if period is None:
         return csv_response("stock.csv", COLUMNS[view], [])
-    data, _, compared = _compute(con, period, view, settings.store.currency, compare)
-    rows = _rows(data, category, compared)
+    data, _, compared = _compute(con, period, view, settings.store.currency, compare, category)
+    rows = _rows(data, compared)
     table = _table(rows, sort, direction, 1, max(len(rows), 1))
     name = f"stock_{view.value}_{period.start}_{period.end}.csv"
     return csv_response(name, COLUMNS[view], table.rows)
