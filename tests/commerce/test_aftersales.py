@@ -298,7 +298,12 @@ def test_aftersales_cli_json(cli, workspace) -> None:
 @pytest.mark.slow
 def test_demo_shop_returns_stand_out(cli, tmp_path) -> None:
     ws = tmp_path / "demo"
-    assert cli("demo", "--no-monitors", "--days", "400", "--end", "2025-06-30", "-w", ws, "--json").code == 0
+    assert (
+        cli(
+            "demo", "--no-monitors", "--days", "400", "--end", "2025-06-30", "-w", ws, "--json"
+        ).code
+        == 0
+    )
     data = cli("aftersales", "-w", ws, "--from", "2025-01-01", "--json").json()
     standouts = data["returns"]["standouts"]
     assert standouts and all(s["return_rate"] > s["baseline_rate"] for s in standouts)

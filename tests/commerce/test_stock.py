@@ -218,7 +218,12 @@ def test_stock_cli_json(cli, workspace) -> None:
 @pytest.mark.slow
 def test_demo_shop_has_stock_outs_lost_sales_and_dead_stock(cli, tmp_path) -> None:
     ws = tmp_path / "demo"
-    assert cli("demo", "--no-monitors", "--days", "400", "--end", "2025-06-30", "-w", ws, "--json").code == 0
+    assert (
+        cli(
+            "demo", "--no-monitors", "--days", "400", "--end", "2025-06-30", "-w", ws, "--json"
+        ).code
+        == 0
+    )
     data = cli("stock", "-w", ws, "--from", "2024-07-01", "--json").json()
     totals = data["totals"]
     assert totals["stockout_days"] > 0
