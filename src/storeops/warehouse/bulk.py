@@ -38,10 +38,20 @@ class BulkWriter:
     rows: dict[str, int] = field(default_factory=dict)
 
     def append(
-        self, table: str, query: str, params: list[object] | dict[str, object] | None = None
+        self,
+        table: str,
+        query: str,
+        params: list[object] | dict[str, object] | None = None,
+        *,
+        chunk: object = None,
     ) -> int:
         """Appends the rows of `query`, which yields `table`'s canonical columns (any order) except
-        import_id and row_hash, and whose `source` is this writer's source. Returns the count."""
+        import_id and row_hash, and whose `source` is this writer's source. Returns the count.
+
+        `query` may read an Arrow table (or DataFrame) passed as `chunk` under that name: DuckDB
+        finds it among this function's variables. A registered view would do too, but dropping it
+        inside the open transaction keeps its catalog entry, and the rows, until the commit.
+        """
         spec = TABLES[table]
         row_hash = f", {row_hash_sql(table, 'q')} AS row_hash" if spec.is_entity else ""
         result = self.con.execute(

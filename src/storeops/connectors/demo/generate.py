@@ -182,20 +182,18 @@ def generate_demo(
             con, source=SOURCE, kind="demo", description=options.description()
         ) as writer:
             writer.append("products", products_query())
-            _append(con, writer, "promotions", promotions_table(sim.cal), promotions_query())
+            writer.append("promotions", promotions_query(), chunk=promotions_table(sim.cal))
             pending: dict[str, list[pa.Table]] = {table: [] for table in queries}
             for done, tables in prefetched(sim.chunks()):
                 for table, arrow in tables.items():
                     pending[table].append(arrow)
                     if sum(part.num_rows for part in pending[table]) >= ROWS_PER_INSERT:
-                        _append(
-                            con, writer, table, pa.concat_tables(pending[table]), queries[table]
-                        )
+                        writer.append(table, queries[table], chunk=pa.concat_tables(pending[table]))
                         pending[table] = []
                 on_progress(done, sim.cal.n)
             for table, parts in pending.items():
                 if parts:
-                    _append(con, writer, table, pa.concat_tables(parts), queries[table])
+                    writer.append(table, queries[table], chunk=pa.concat_tables(parts))
         return dict(writer.rows)
 
 
@@ -233,12 +231,3 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     finally:
         stop.set()
         worker.join()
-
-
-def _append(con, writer, table: str, arrow: pa.Table, query: str) -> None:  # type: ignore[no-untyped-def]
-    name = f"chunk_{table}"
-    con.register(name, arrow)
-    try:
-        writer.append(table, query)
-    finally:
-        con.unregister(name)

@@ -242,7 +242,7 @@ def customer_id(column: str) -> str:
 
 
 def chunk_queries(cal: Calendar, currency: str, timezone: str) -> dict[str, str]:
-    """SELECTs over the registered chunk tables `chunk_<table>`, yielding canonical rows."""
+    """SELECTs over a chunk's Arrow table of each kind, read as `chunk`, yielding canonical rows."""
     codes = [campaign.code for campaign in cal.campaigns]
     src = sql_text(SOURCE)
     refund_id = f"{order_id('no')} || '/refunds/1'"
@@ -259,20 +259,20 @@ def chunk_queries(cal: Calendar, currency: str, timezone: str) -> dict[str, str]
                 {lookup("channel", CHANNELS)} AS channel, {lookup("country", COUNTRIES)} AS country,
                 {lookup("code", codes)} AS discount_codes,
                 subtotal, discounts, shipping, taxes, total, refunded
-            FROM chunk_orders""",
+            FROM chunk""",
         "order_lines": f"""
             SELECT {src} AS source, {order_id("l.no")} AS order_id, l.line_no, c.sku,
                 c.product_name, l.quantity, l.price, l.discount, c.vendor
-            FROM chunk_order_lines l JOIN {CATALOG_TABLE} c ON c.idx = l.sku""",
+            FROM chunk l JOIN {CATALOG_TABLE} c ON c.idx = l.sku""",
         "refunds": f"""
             SELECT {src} AS source, {refund_id} AS source_id, {order_id("no")} AS order_id,
                 refunded_at, {sql_local_date("refunded_at", timezone)} AS local_date, amount,
                 {lookup("reason", RETURN_REASONS)} AS reason
-            FROM chunk_refunds""",
+            FROM chunk""",
         "refund_lines": f"""
             SELECT {src} AS source, {refund_id} AS refund_id, {order_id("no")} AS order_id,
                 c.sku, r.quantity, r.amount
-            FROM chunk_refund_lines r JOIN {CATALOG_TABLE} c ON c.idx = r.sku""",
+            FROM chunk r JOIN {CATALOG_TABLE} c ON c.idx = r.sku""",
         "tickets": f"""
             SELECT {src} AS source, 'T' || lpad(CAST(t.no + 1 AS VARCHAR), 7, '0') AS source_id,
                 t.opened_at, {sql_local_date("t.opened_at", timezone)} AS local_date,
@@ -280,23 +280,23 @@ def chunk_queries(cal: Calendar, currency: str, timezone: str) -> dict[str, str]
                 {lookup("t.category", TICKET_CATEGORIES)} AS category,
                 {lookup("t.channel", TICKET_CHANNELS)} AS channel, t.satisfaction,
                 CASE WHEN t.order_no >= 0 THEN {order_id("t.order_no")} END AS order_id, c.sku
-            FROM chunk_tickets t LEFT JOIN {CATALOG_TABLE} c ON c.idx = t.sku""",
+            FROM chunk t LEFT JOIN {CATALOG_TABLE} c ON c.idx = t.sku""",
         "inventory_levels": f"""
             SELECT {src} AS source, c.sku || '|main|' || strftime(i.date, '%Y-%m-%d') AS source_id,
                 c.sku, 'main' AS location, i.date, i.on_hand
-            FROM chunk_inventory_levels i JOIN {CATALOG_TABLE} c ON c.idx = i.sku""",
+            FROM chunk i JOIN {CATALOG_TABLE} c ON c.idx = i.sku""",
         "traffic": f"""
             SELECT {src} AS source,
                 strftime(date, '%Y-%m-%d') || '|' || {lookup("channel", CHANNELS)} AS source_id, date,
                 {lookup("channel", CHANNELS)} AS channel, sessions, add_to_cart, checkouts_started, orders
-            FROM chunk_traffic""",
+            FROM chunk""",
         "customers": f"""
             SELECT {src} AS source, {customer_id("id")} AS source_id,
                 {email_part.format(lookup("first", FIRST_NAMES))} || '.' ||
                 {email_part.format(lookup("last", LAST_NAMES))} || (id + 1) || '@example.com' AS email,
                 {lookup("first", FIRST_NAMES)} || ' ' || {lookup("last", LAST_NAMES)} AS name,
                 {lookup("country", COUNTRIES)} AS country, accepts_marketing
-            FROM chunk_customers""",
+            FROM chunk""",
     }
 
 
@@ -334,4 +334,4 @@ def promotions_query() -> str:
     return f"""
         SELECT {sql_text(SOURCE)} AS source, code AS source_id, code, campaign, kind, value,
             starts_at, ends_at
-        FROM chunk_promotions"""
+        FROM chunk"""
