@@ -209,6 +209,9 @@ def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> Stag
     _quarantine(con, file, rejects, name_at)
     _stage_tables(con, ctx.timezone)
     rows_read = con.execute("SELECT count(*) FROM raw").fetchone()[0] + len(rejects)
+    # Everything staged now reads the parsed tables: the text goes before the write needs memory.
+    con.execute("DROP TABLE raw")
+    con.execute("DROP TABLE heads")
     return StagedFile(
         kind="shopify-orders",
         source=source,
