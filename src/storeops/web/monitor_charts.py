@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from storeops.monitoring.models import CheckResult
+from storeops.web.charts import money_axis, money_hover
 
 _LAYOUT = {
     "margin": {"l": 56, "r": 16, "t": 8, "b": 40},
@@ -63,11 +64,11 @@ def monthly_revenue_figure(months: Sequence[tuple[str, float]], currency: str) -
             "x": [month for month, _ in months],
             "y": [amount for _, amount in months],
             "marker": {"color": "#b91c1c"},
-            "hovertemplate": f"%{{x|%b %Y}}<br>%{{y:,.2f}} {currency}<extra></extra>",
+            "hovertemplate": f"%{{x|%b %Y}}<br>{money_hover(currency)}<extra></extra>",
         }
     ]
     layout = _LAYOUT | {
-        "yaxis": {"tickformat": ",.0f", "ticksuffix": f" {currency}", "automargin": True},
+        "yaxis": money_axis(currency, automargin=True),
         "xaxis": {"type": "date", "tickformat": "%b %Y", "dtick": "M1"},
         "showlegend": False,
     }
