@@ -237,6 +237,21 @@ def test_unsplittable_and_undecodable_rows_are_quarantined_with_their_order(
     assert by_line[2]["reason"].startswith("order #1 is quarantined whole: line 3:")
 
 
+def test_bad_utf8_in_a_late_column_is_quarantined_too(cli, workspace, tmp_path) -> None:
+    # Vendor is the 51st of 79 columns, past the number the importer reads (DuckDB once failed
+    # with an internal error there).
+    rows = order_rows("#1", [("A", 1, "10.00")], Vendor="Maison X") + order_rows(
+        "#2", [("B", 1, "2.00")], Vendor="Caf"
+    )
+    file = write_export(tmp_path / "latin1.csv", rows)
+    file.write_bytes(file.read_bytes().replace(b",Caf,", b",Caf\xe9,"))
+    [report] = import_json(cli, workspace, file)
+    assert report["quarantined_orders"] == ["#2"] and report["orders_loaded"] == 1
+    [row] = cli("quarantine", "-w", workspace.workspace, "--json").json()["rows"]
+    assert row["line"] == 3 and row["field"] == "Vendor" and "not UTF-8" in row["reason"]
+    assert query(workspace, "SELECT name FROM orders") == [("#1",)]
+
+
 def test_duplicated_order_block_is_quarantined(cli, workspace, tmp_path) -> None:
     block = order_rows("#7", [("A", 1, "10.00")])
     file = write_export(

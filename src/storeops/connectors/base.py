@@ -118,6 +118,17 @@ def read_csv_into(
     n = next(_reject_tables)
     rejects_table, rejects_scan = f"rejects_{n}", f"rejects_scan_{n}"
     select = ", ".join(f'"{_ident(src)}" AS {dst}' for src, dst in columns.items())
+    unused: list[str] = []
+    if not is_utf8(path):
+        # DuckDB 1.5 fails with an internal error, and loses the database, on a record with bad
+        # UTF-8 in a column it reads at a position past the number of columns it reads: reading
+        # every column up to the last one wanted keeps the two the same.
+        header = csv_header(path, delimiter=delimiter)
+        wanted = {header.index(src): dst for src, dst in columns.items()}
+        unused = [f"unused_{i}" for i in range(max(wanted)) if i not in wanted]
+        select = ", ".join(
+            f"#{i + 1} AS {wanted.get(i, f'unused_{i}')}" for i in range(max(wanted) + 1)
+        )
     try:
         with duckdb_path(path) as readable:
             con.execute(
@@ -132,6 +143,8 @@ def read_csv_into(
             )
     except duckdb.Error as exc:
         raise BadInput(path, _first_line(exc)) from None
+    for column in unused:
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     # DuckDB's `line` counts records, not the newlines inside quoted fields: the physical line
     # is found from the record's byte offset. One message per error type (a short row gives
     # one MISSING COLUMNS error per missing column).
@@ -154,6 +167,20 @@ def read_csv_into(
         Reject(lines[offset], field, _clean_reason(reason), raw.lstrip("\r\n"))
         for offset, field, reason, raw in rows
     ]
+
+
+def is_utf8(path: Path) -> bool:
+    """Whether every byte sequence of the file is valid UTF-8 (ASCII blocks cost next to nothing)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                if not (block.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _physical_lines(path: Path, offsets: list[int]) -> dict[int, int]:
