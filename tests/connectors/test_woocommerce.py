@@ -368,3 +368,16 @@ def test_quarantined_json_text_is_cut_at_10k_characters(cli, workspace, tmp_path
     assert report["quarantined_orders"] == ["4002"]
     [(raw,)] = query(workspace, "SELECT raw FROM quarantine")
     assert len(raw) == 10_000 and raw.startswith('{"id": 4002')
+
+
+def test_an_amount_too_large_for_the_warehouse_is_not_an_amount(cli, workspace, tmp_path) -> None:
+    """DECIMAL(18,2) holds 16 digits before the point: more is quarantined, never a crash."""
+    first = (SAMPLES / "orders_malformed.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    order = json.loads(first)
+    order["total"] = "12345678901234567890.00"
+    file = tmp_path / "huge.jsonl"
+    file.write_text(json.dumps(order) + "\n", encoding="utf-8")
+    [report] = import_json(cli, workspace, file)
+    assert (report["rows_read"], report["rows_quarantined"]) == (1, 1)
+    [(field, reason)] = query(workspace, "SELECT field, reason FROM quarantine")
+    assert field == "total" and reason.startswith("not an amount: '12345678901234567890.00'")

@@ -6,8 +6,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
 MONEY_SQL_TYPE = "DECIMAL(18,2)"
-# A plain decimal number as shops export it: optional sign, digits, optional fraction.
-MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+# A plain decimal number as shops export it: optional sign, digits, optional fraction; at most
+# the 16 digits before the point that DECIMAL(18,2) holds, so a larger amount is "not an amount"
+# (quarantined) rather than a failed cast.
+MONEY_PATTERN = r"^-?[0-9]{1,16}(\.[0-9]+)?$"
 # Currencies people read by their symbol; the others are written after the amount ("12.00 CHF").
 CURRENCY_SYMBOLS = {
     "EUR": "€",
