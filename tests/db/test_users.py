@@ -38,7 +38,7 @@ def session(engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
 
 def test_migration_matches_the_models(engine) -> None:  # type: ignore[no-untyped-def]
     # Every domain's tables, not only those some earlier test happened to import.
-    import storeops.itsm.models  # noqa: F401
+    import storeops.itsm.models
     import storeops.monitoring.models  # noqa: F401
 
     with engine.connect() as con:

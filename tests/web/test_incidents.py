@@ -75,7 +75,11 @@ def test_the_forms_act_on_an_incident(signed_in, seeded: Seeded) -> None:  # typ
     assert opened.status_code == 303
     url = opened.headers["location"]
     page = it.client.get(url).text
-    assert "Card payments fail" in page and "opened by hand" in page and ">Acknowledge</button>" in page
+    assert (
+        "Card payments fail" in page
+        and "opened by hand" in page
+        and ">Acknowledge</button>" in page
+    )
 
     def post(action: str, **fields: str):  # type: ignore[no-untyped-def]
         return it.client.post(f"{url}/{action}", data={"csrf_token": it.csrf, **fields})
