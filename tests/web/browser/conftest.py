@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,12 +20,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from storeops.core.settings import Settings, load_settings
 from storeops.web.app import create_app
-from tests.web.conftest import PASSWORD, add_users, email_of
+from tests.web.conftest import PASSWORD, add_users, email_of, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,26 +61,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
             patch.delenv(name, raising=False)
         settings = load_settings(folder)
     return Demo(settings, add_users(settings))
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The app under uvicorn in a thread on a free port (as tests/web/conftest.py's live_server)."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
