@@ -7,7 +7,10 @@ sales, the stock risk list, and the daily series the anomaly detector models (pe
 peak RSS is its own, measured in the same run:
 
 - storeops: the commerce functions over Ibis (kpi_report, sales_series, top_products,
-  stock_risks, load_series); the full top_anomalies (model and drill-down) is timed apart;
+  stock_risks, load_series); the full top_anomalies (model and drill-down) is timed apart.
+  They read the daily cells every import keeps in step (warehouse/derived.py), as a shop's
+  warehouse has them; building them is the import's work, timed by `bench import` and `bench
+  demo`;
 - pandas: the tables read into DataFrames, the same numbers computed as users write them today
   (money in integer cents so that sums are exact); load and compute timed apart;
 - SQL: the same numbers in hand-written DuckDB SQL, the limit.

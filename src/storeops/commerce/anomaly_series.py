@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from storeops.commerce.cells import cells_are_current, line_cells, order_cells, refund_cells
 from storeops.commerce.kpis import sale_orders
 from storeops.core.money import to_money
-from storeops.warehouse.derived import CELLS, ORDER_CELLS, REFUND_CELLS
 
 NO_CATEGORY = "(no category)"
 NO_CHANNEL = "(no channel)"
@@ -148,8 +148,7 @@ def _orders_by_channel(
 ) -> ibis.Table:
     """Sale orders and their discounts per day × channel (from order_cells when current)."""
     if cells:
-        t = con.table(ORDER_CELLS)
-        t = t.filter(t.local_date.between(first, last))
+        t = order_cells(con, first, last)
         return t.select(
             "local_date", channel=t.channel.fill_null(NO_CHANNEL), orders=t.orders,
             discounts=t.discounts,
@@ -160,8 +159,7 @@ def _orders_by_channel(
 
 
 def _refund_cells(con: BaseBackend, dimension: str, first: date, last: date) -> pd.DataFrame:
-    t = con.table(REFUND_CELLS)
-    t = t.filter((t.dimension == dimension) & t.local_date.between(first, last))
+    t = refund_cells(con, dimension, first, last)
     missing = NO_CHANNEL if dimension == "channel" else NO_CATEGORY
     t = t.select("local_date", t.member.fill_null(missing).name(dimension), "amount")
     t = t.group_by(["local_date", dimension]).aggregate(amount=t.amount.sum())
@@ -174,8 +172,7 @@ def _cube(
     """Sale lines summed per day × channel × category: from the warehouse's sales_cells when
     they match its last import (warehouse/derived.py), else from the lines themselves."""
     if cells:
-        t = con.table(CELLS)
-        t = t.filter(t.local_date.between(first, last))
+        t = line_cells(con, first, last)
         return t.select(
             "local_date",
             channel=t.channel.fill_null(NO_CHANNEL),
@@ -195,15 +192,6 @@ def _cube(
         line_discounts=sold.discount.sum(),
         orders=sold.order_id.nunique(),
     )
-
-
-def cells_are_current(con: BaseBackend) -> bool:
-    """Whether the derived cells exist and were built by the warehouse's last import."""
-    if not {CELLS, ORDER_CELLS, REFUND_CELLS} <= set(con.list_tables()):
-        return False
-    built = con.table(CELLS).import_id.max().to_pyarrow().as_py()
-    last = con.table("imports").import_id.max().to_pyarrow().as_py()
-    return built is not None and built == last
 
 
 def _first_day(frame: pd.DataFrame) -> date | None:

@@ -16,6 +16,7 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
+from storeops.commerce.cells import cells_are_current, order_cells, refund_cells, sku_cells
 from storeops.commerce.compare import change
 from storeops.commerce.period import Compare, Period, period_label, within
 from storeops.core.money import money_str, to_money
@@ -76,7 +77,10 @@ def sale_orders(con: BaseBackend) -> ibis.Table:
     return orders.filter(orders.is_sale)
 
 
-def _by_period(expr: ibis.Table) -> dict[str, dict[str, Any]]:
+Sums = dict[str, dict[str, Any]]  # period name -> summed column -> value
+
+
+def _by_period(expr: ibis.Table) -> Sums:
     """Runs an aggregate grouped by `period` and keys its rows by period name."""
     return {row.pop("period"): row for row in expr.to_pyarrow().to_pylist()}
 
@@ -87,44 +91,15 @@ def compute_kpis(con: BaseBackend, periods: dict[str, Period]) -> dict[str, dict
     orders = orders.filter(within(orders.local_date, periods)).mutate(
         period=period_label(orders.local_date, periods)
     )
-    order_sums = _by_period(
-        (
-            orders.group_by("period").aggregate(
-                orders=orders.count(),
-                discounts=orders.discounts.sum(),
-                shipping=orders.shipping.sum(),
-                taxes=orders.taxes.sum(),
-                customers=orders.customer_id.nunique(),
-            )
-        ),
-    )
-
-    lines = con.table("order_lines")
-    costs = con.table("products")
-    costs = costs.filter(costs.cost.notnull()).group_by("sku").aggregate(unit_cost=costs.cost.max())
-    sold = lines.join(
-        orders.select("source", "source_id", "period"),
-        [lines.source == orders.source, lines.order_id == orders.source_id],
-    ).left_join(costs, "sku")
-    line_value = sold.price * sold.quantity
-    has_cost = sold.unit_cost.notnull()
-    line_sums = _by_period(
-        (
-            sold.group_by("period").aggregate(
-                gross_sales=line_value.sum(),
-                units_sold=sold.quantity.sum(),
-                line_discounts=sold.discount.sum(),
-                costed_sales=ibis.ifelse(has_cost, line_value - sold.discount, 0).sum(),
-                cost_of_goods=ibis.ifelse(has_cost, sold.unit_cost * sold.quantity, 0).sum(),
-            )
-        ),
-    )
-
-    refunds = con.table("refunds")
-    refunds = refunds.filter(within(refunds.local_date, periods)).mutate(
-        period=period_label(refunds.local_date, periods)
-    )
-    returns = _by_period(refunds.group_by("period").aggregate(returns=refunds.amount.sum()))
+    if cells_are_current(con):
+        order_sums, line_sums, returns = _cell_sums(con, periods)
+        customers = _by_period(
+            orders.group_by("period").aggregate(customers=orders.customer_id.nunique())
+        )
+        for name, row in customers.items():
+            order_sums.setdefault(name, {}).update(row)
+    else:
+        order_sums, line_sums, returns = _fact_sums(con, orders, periods)
 
     # A customer new in a period bought in it: only the periods' buyers need their first day,
     # and orders after the last period cannot be anyone's first in it (at 10M order lines
@@ -155,6 +130,80 @@ def compute_kpis(con: BaseBackend, periods: dict[str, Period]) -> dict[str, dict
         )
         for name in periods
     }
+
+
+def _unit_costs(con: BaseBackend) -> ibis.Table:
+    costs = con.table("products")
+    return costs.filter(costs.cost.notnull()).group_by("sku").aggregate(unit_cost=costs.cost.max())
+
+
+def _line_sums(
+    table: ibis.Table, value: ibis.Value, discount: ibis.Value, units: ibis.Value
+) -> Sums:
+    """Gross, units, line discounts and the costed part of sales, per period, of lines or of
+    cells (`unit_cost` joined by SKU)."""
+    has_cost = table.unit_cost.notnull()
+    return _by_period(
+        table.group_by("period").aggregate(
+            gross_sales=value.sum(),
+            units_sold=units.sum(),
+            line_discounts=discount.sum(),
+            costed_sales=ibis.ifelse(has_cost, value - discount, 0).sum(),
+            cost_of_goods=ibis.ifelse(has_cost, table.unit_cost * units, 0).sum(),
+        )
+    )
+
+
+def _fact_sums(
+    con: BaseBackend, orders: ibis.Table, periods: dict[str, Period]
+) -> tuple[Sums, Sums, Sums]:
+    """Order, line and refund sums per period from the orders, lines and refunds."""
+    order_sums = _by_period(
+        orders.group_by("period").aggregate(
+            orders=orders.count(),
+            discounts=orders.discounts.sum(),
+            shipping=orders.shipping.sum(),
+            taxes=orders.taxes.sum(),
+            customers=orders.customer_id.nunique(),
+        )
+    )
+    lines = con.table("order_lines")
+    sold = lines.join(
+        orders.select("source", "source_id", "period"),
+        [lines.source == orders.source, lines.order_id == orders.source_id],
+    ).left_join(_unit_costs(con), "sku")
+    line_sums = _line_sums(sold, sold.price * sold.quantity, sold.discount, sold.quantity)
+    refunds = con.table("refunds")
+    refunds = refunds.filter(within(refunds.local_date, periods)).mutate(
+        period=period_label(refunds.local_date, periods)
+    )
+    returns = _by_period(refunds.group_by("period").aggregate(returns=refunds.amount.sum()))
+    return order_sums, line_sums, returns
+
+
+def _cell_sums(con: BaseBackend, periods: dict[str, Period]) -> tuple[Sums, Sums, Sums]:
+    """The same sums from the daily cells (commerce/cells.py); customers are counted apart."""
+    first = min(p.start for p in periods.values())
+    last = max(p.end for p in periods.values())
+
+    def labelled(table: ibis.Table) -> ibis.Table:
+        table = table.filter(within(table.local_date, periods))
+        return table.mutate(period=period_label(table.local_date, periods))
+
+    daily = labelled(order_cells(con, first, last))
+    order_sums = _by_period(
+        daily.group_by("period").aggregate(
+            orders=daily.orders.sum(),
+            discounts=daily.discounts.sum(),
+            shipping=daily.shipping.sum(),
+            taxes=daily.taxes.sum(),
+        )
+    )
+    skus = labelled(sku_cells(con, first, last)).left_join(_unit_costs(con), "sku")
+    line_sums = _line_sums(skus, skus.gross, skus.line_discounts, skus.units)
+    refunded = labelled(refund_cells(con, "channel", first, last))
+    returns = _by_period(refunded.group_by("period").aggregate(returns=refunded.amount.sum()))
+    return order_sums, line_sums, returns
 
 
 def _money(value: Any) -> Decimal:

@@ -38,6 +38,13 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
+from storeops.commerce.cells import (
+    cells_are_current,
+    line_cells,
+    order_cells,
+    refund_cells,
+    sku_cells,
+)
 from storeops.commerce.kpis import sale_orders
 from storeops.commerce.period import Period
 from storeops.core.money import to_money
@@ -303,6 +310,33 @@ def _total_facts(con: BaseBackend, period: Period, channel: str | None) -> ibis.
     )  # fmt: skip
 
 
+def _total_cells(con: BaseBackend, period: Period, channel: str | None) -> ibis.Table:
+    """_total_facts from the daily cells (commerce/cells.py)."""
+    first, last = period.start, period.end
+    orders = order_cells(con, first, last, channel)
+    lines = line_cells(con, first, last, channel)
+    refunds = refund_cells(con, "channel", first, last, channel)
+    return ibis.union(
+        _summed(orders, day=orders.local_date, orders=orders.orders.sum(),
+                discounts=orders.discounts.sum()),
+        _summed(lines, day=lines.local_date, gross=lines.gross.sum(), units=lines.units.sum()),
+        _summed(refunds, day=refunds.local_date, returns=refunds.amount.sum()),
+    )  # fmt: skip
+
+
+def _product_cells(con: BaseBackend, period: Period) -> ibis.Table:
+    """_line_facts by product, without filters, from the daily cells (commerce/cells.py)."""
+    skus = sku_cells(con, period.start, period.end)
+    refunds = refund_cells(con, "sku", period.start, period.end)
+    return ibis.union(
+        _summed(skus, day=skus.local_date, key=skus.sku, orders=skus.orders.sum(),
+                gross=skus.gross.sum(), units=skus.units.sum(),
+                discounts=skus.line_discounts.sum()),
+        _summed(refunds, day=refunds.local_date, key=refunds.member,
+                returns=refunds.amount.sum()),
+    )  # fmt: skip
+
+
 def _facts(
     con: BaseBackend,
     period: Period,
@@ -310,6 +344,9 @@ def _facts(
     channel: str | None,
     category: str | None,
 ) -> ibis.Table:
+    if category is None and (by is None or (by is Dimension.product and channel is None)):
+        if cells_are_current(con):
+            return _total_cells(con, period, channel) if by is None else _product_cells(con, period)
     if category is not None or by in LINE_DIMENSIONS:
         return _line_facts(con, period, by, channel, category)
     if by is None:
@@ -466,8 +503,11 @@ def _order_level_amounts(
     con: BaseBackend, period: Period, channel: str | None = None
 ) -> dict[str, Decimal]:
     """The period's order discounts and returns (orders and refunds only: no line scan)."""
-    orders = _orders_in(con, period, channel)
-    refunds = _refunds_in(con, period, channel)
+    if cells_are_current(con):
+        orders = order_cells(con, period.start, period.end, channel)
+        refunds = refund_cells(con, "channel", period.start, period.end, channel)
+    else:
+        orders, refunds = _orders_in(con, period, channel), _refunds_in(con, period, channel)
     discounts = orders.discounts.sum().to_pyarrow().as_py()
     returns = refunds.amount.sum().to_pyarrow().as_py()
     return {"discounts": to_money(discounts or 0), "returns": to_money(returns or 0)}

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from storeops.warehouse.connection import WRITE_ALIAS, scalar
-from storeops.warehouse.derived import refresh_sales_cells
+from storeops.warehouse.derived import TouchedDays, refresh_sales_cells
 from storeops.warehouse.schema import OWNED, QUARANTINE, TABLES
 
 WH = WRITE_ALIAS + "."
@@ -163,8 +163,11 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> ImportRes
     con.execute("BEGIN TRANSACTION")
     try:
         import_id = scalar(con, f"SELECT coalesce(max(import_id), 0) + 1 FROM {WH}imports")
+        touched = TouchedDays(con, WH, entities)
+        touched.before()
         for entity in entities:
             _replace(con, entity, staged.tables, import_id, records[entity])
+        touched.after()
         con.execute(
             f"DELETE FROM {WH}quarantine WHERE import_id IN "
             f"(SELECT import_id FROM {WH}imports WHERE file_sha256 = ? AND kind = ? AND source = ?)",
@@ -194,7 +197,9 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> ImportRes
             records=records,
         )
         _log_import(con, staged, result)
-        refresh_sales_cells(con, qualifier=WH, import_id=import_id, tables=set(staged.tables))
+        refresh_sales_cells(
+            con, qualifier=WH, import_id=import_id, tables=set(staged.tables), touched=touched
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
