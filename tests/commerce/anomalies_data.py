@@ -18,11 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
-
-from storeops.warehouse.connection import ensure_schema
-from storeops.warehouse.schema import TABLES
+from tests.commerce.shop import write_rows
 
 FIRST = date(2023, 1, 2)
 LAST = date(2024, 12, 31)
@@ -96,12 +92,4 @@ PRODUCTS = [
 def build_anomaly_shop(path: Path) -> Path:
     """Writes the shop into a DuckDB warehouse file with the canonical schema."""
     orders, lines = _rows()
-    with duckdb.connect(str(path)) as con:
-        ensure_schema(con)
-        for name, rows in (("orders", orders), ("order_lines", lines), ("products", PRODUCTS)):
-            columns = [c for c, _ in TABLES[name].columns]
-            data = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
-            con.register("incoming", data)
-            con.execute(f"INSERT INTO {name} BY NAME SELECT *, 0 AS import_id FROM incoming")
-            con.unregister("incoming")
-    return path
+    return write_rows(path, {"orders": orders, "order_lines": lines, "products": PRODUCTS})

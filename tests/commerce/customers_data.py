@@ -18,8 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal as D
 from pathlib import Path
 
-from tests.commerce.engines import write_rows
-from tests.commerce.shop import SOURCE, _line, _order
+from tests.commerce.shop import SOURCE, _line, _order, write_rows
 
 # (order id, day, customer, price, discount, status)
 ORDERS = [

@@ -7,33 +7,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import ibis
-import pyarrow as pa
 import pytest
 from ibis.backends import BaseBackend
 from sqlalchemy import create_engine, text
 
-from storeops.warehouse.connection import ensure_schema
-from storeops.warehouse.schema import TABLES
 from tests.commerce.conftest import copy_warehouse
 
 ENGINES = ["duckdb", "postgres"]
-
-
-def write_rows(path: Path, rows: dict[str, list[dict[str, Any]]]) -> Path:
-    """Writes canonical rows into a DuckDB warehouse file (creating its schema)."""
-    with duckdb.connect(str(path)) as con:
-        ensure_schema(con)
-        for name, table_rows in rows.items():
-            columns = [c for c, _ in TABLES[name].columns]
-            data = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in table_rows])
-            con.register("incoming", data)
-            con.execute(f"INSERT INTO {name} BY NAME SELECT *, 0 AS import_id FROM incoming")
-            con.unregister("incoming")
-    return path
 
 
 @contextmanager

@@ -27,8 +27,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
-from tests.commerce.engines import write_rows
-from tests.commerce.shop import SOURCE, _line, _order
+from tests.commerce.shop import SOURCE, _line, _order, write_rows
 
 FIRST = date(2025, 1, 6)
 LAST = date(2025, 2, 28)

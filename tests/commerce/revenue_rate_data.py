@@ -11,11 +11,7 @@ from datetime import datetime
 from decimal import Decimal as D
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
-
-from storeops.warehouse.connection import ensure_schema
-from storeops.warehouse.schema import TABLES
+from tests.commerce.shop import write_rows
 
 ZONE = "Europe/Paris"
 SOURCE = "test"
@@ -109,12 +105,7 @@ AUTUMN_2025 = [
 
 
 def write_warehouse(path: Path, rows: Rows) -> Path:
-    with duckdb.connect(str(path)) as con:
-        ensure_schema(con)
-        for name in {table for table, _ in rows}:
-            columns = [c for c, _ in TABLES[name].columns]
-            mine = [{c: row.get(c) for c in columns} for table, row in rows if table == name]
-            con.register("incoming", pa.Table.from_pylist(mine))
-            con.execute(f"INSERT INTO {name} BY NAME SELECT *, 0 AS import_id FROM incoming")
-            con.unregister("incoming")
-    return path
+    tables: dict[str, list[dict]] = {}
+    for table, row in rows:
+        tables.setdefault(table, []).append(row)
+    return write_rows(path, tables)

@@ -23,15 +23,13 @@ from pathlib import Path
 
 import duckdb
 import ibis
-import pyarrow as pa
 import pytest
 from ibis.backends import BaseBackend
 from sqlalchemy import create_engine, text
 
-from storeops.warehouse.connection import ensure_schema
-from storeops.warehouse.schema import TABLES
 from tests.commerce import shop
 from tests.commerce.conftest import copy_warehouse
+from tests.commerce.shop import write_rows
 from tests.commerce.spark import spark_backend
 
 HOLIDAY_ORDERS = [
@@ -87,17 +85,7 @@ def _rows(with_refund_lines: bool) -> dict[str, list[dict]]:
 
 def build_sales_shop(path: Path, *, with_refund_lines: bool = True) -> Path:
     """Writes the shop with the rows above into a DuckDB warehouse file."""
-    with duckdb.connect(str(path)) as con:
-        ensure_schema(con)
-        for name, rows in _rows(with_refund_lines).items():
-            if not rows:
-                continue
-            columns = [c for c, _ in TABLES[name].columns]
-            data = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
-            con.register("incoming", data)
-            con.execute(f"INSERT INTO {name} BY NAME SELECT *, 0 AS import_id FROM incoming")
-            con.unregister("incoming")
-    return path
+    return write_rows(path, _rows(with_refund_lines))
 
 
 @contextmanager

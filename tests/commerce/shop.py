@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from storeops.warehouse.connection import ensure_schema
+from storeops.warehouse.derived import refresh_sales_cells
 from storeops.warehouse.schema import TABLES
 
 SOURCE = "test"
@@ -164,14 +166,40 @@ ROWS = {
 }
 
 
-def build_shop(path: Path) -> Path:
-    """Writes the shop into a DuckDB warehouse file with the canonical schema."""
+def write_rows(
+    path: Path, rows: dict[str, list[dict[str, Any]]], *, as_import: bool = True
+) -> Path:
+    """Writes canonical rows into a DuckDB warehouse file (created if needed), as one import
+    that keeps the derived cells in step, as storeops' writers do: on DuckDB the commerce
+    reads then take the cells, on the PostgreSQL copy (canonical tables only) the facts, and
+    both must give what the tests expect. Without `as_import`: the rows only, an empty import
+    log (the commerce reads take the facts)."""
     with duckdb.connect(str(path)) as con:
         ensure_schema(con)
-        for name, rows in ROWS.items():
+        (import_id,) = con.execute(  # type: ignore[misc]
+            "SELECT coalesce(max(import_id), 0) + 1 FROM imports"
+        ).fetchone()
+        for name, items in rows.items():
+            if not items:
+                continue
             columns = [c for c, _ in TABLES[name].columns]
-            data = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
+            data = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in items])
             con.register("incoming", data)
-            con.execute(f"INSERT INTO {name} BY NAME SELECT *, 0 AS import_id FROM incoming")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT *, ? AS import_id FROM incoming",
+                        [import_id])  # fmt: skip
             con.unregister("incoming")
+        if not as_import:
+            return path
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            "INSERT INTO imports (import_id, kind, source, file) VALUES (?, 'test', 'test', ?)",
+            [import_id, str(path)],
+        )
+        refresh_sales_cells(con, qualifier="", import_id=import_id, tables=set(rows))
+        con.execute("COMMIT")
     return path
+
+
+def build_shop(path: Path, *, as_import: bool = True) -> Path:
+    """Writes the shop into a DuckDB warehouse file with the canonical schema."""
+    return write_rows(path, ROWS, as_import=as_import)

@@ -16,13 +16,10 @@ from typing import Any
 
 import duckdb
 import ibis
-import pyarrow as pa
 import pytest
 from ibis.backends import BaseBackend
 from sqlalchemy import create_engine, text
 
-from storeops.warehouse.connection import ensure_schema
-from storeops.warehouse.schema import TABLES
 from tests.commerce.conftest import copy_warehouse
 from tests.commerce.shop import SOURCE, _line, _order
 
@@ -111,19 +108,6 @@ def stock_rows() -> dict[str, list[dict[str, Any]]]:
             count("STEADY", "main", date(2025, 3, 29), 7),  # after the as-of day: not read
         ],
     }
-
-
-def write_rows(path: Path, rows: dict[str, list[dict[str, Any]]]) -> Path:
-    """Writes canonical rows into a DuckDB warehouse file (created if needed)."""
-    with duckdb.connect(str(path)) as con:
-        ensure_schema(con)
-        for name, items in rows.items():
-            columns = [c for c, _ in TABLES[name].columns]
-            data = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in items])
-            con.register("incoming", data)
-            con.execute(f"INSERT INTO {name} BY NAME SELECT *, 0 AS import_id FROM incoming")
-            con.unregister("incoming")
-    return path
 
 
 @contextmanager

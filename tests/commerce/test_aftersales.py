@@ -27,7 +27,8 @@ from storeops.commerce.period import Period
 from storeops.core.settings import AftersalesSettings, load_settings
 from tests.commerce.aftersales_data import aftersales_rows
 from tests.commerce.conftest import ENGINES
-from tests.commerce.stock_data import engine_backend, write_rows
+from tests.commerce.shop import write_rows
+from tests.commerce.stock_data import engine_backend
 
 WEEK = Period(date(2025, 3, 1), date(2025, 3, 7))
 PARIS = "Europe/Paris"

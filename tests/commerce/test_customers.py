@@ -27,7 +27,8 @@ from storeops.connectors.demo.generate import generate_demo, options_for
 from storeops.core.settings import Settings
 from storeops.warehouse.engine import open_warehouse
 from tests.commerce.customers_data import _rows, build_customers_shop
-from tests.commerce.engines import ENGINES, on_engine, write_rows
+from tests.commerce.engines import ENGINES, on_engine
+from tests.commerce.shop import write_rows
 
 JAN_APR = Period(date(2025, 1, 1), date(2025, 4, 30))
 EMPTY = Period(date(2024, 6, 1), date(2024, 6, 30))

@@ -22,8 +22,9 @@ from storeops.connectors.demo.calendar import black_friday
 from storeops.connectors.demo.generate import generate_demo, options_for
 from storeops.core.settings import Settings
 from storeops.warehouse.engine import open_warehouse
-from tests.commerce.engines import ENGINES, on_engine, write_rows
+from tests.commerce.engines import ENGINES, on_engine
 from tests.commerce.promotions_data import _rows, build_promotions_shop
+from tests.commerce.shop import write_rows
 
 ZONE = "Europe/Paris"
 FEBRUARY = Period(date(2025, 2, 1), date(2025, 2, 28))

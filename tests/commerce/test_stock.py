@@ -17,7 +17,8 @@ from storeops.commerce.period import Period
 from storeops.commerce.stock import StockRow, stock_comparison, stock_health, stock_risks
 from storeops.core.errors import UserError
 from tests.commerce.conftest import ENGINES
-from tests.commerce.stock_data import AS_OF, SINCE, engine_backend, stock_rows, write_rows
+from tests.commerce.shop import write_rows
+from tests.commerce.stock_data import AS_OF, SINCE, engine_backend, stock_rows
 
 Z95 = 1.6448536269514722  # the 95 % quantile of the standard normal
 PARAMS = dict(lookback_days=7, lead_time_days=4, service_level=0.95, cycle_days=7, dead_days=30)

@@ -26,8 +26,8 @@ import pytest
 
 from storeops.core.settings import Settings, load_settings
 from tests.commerce.aftersales_data import aftersales_rows, refund, refund_line
-from tests.commerce.shop import _line, _order
-from tests.commerce.stock_data import product, write_rows
+from tests.commerce.shop import _line, _order, write_rows
+from tests.commerce.stock_data import product
 
 WEEK = "from=2025-03-01&to=2025-03-07"
 

@@ -18,8 +18,7 @@ import pytest
 
 from storeops.core.settings import Settings
 from tests.commerce.sales_data import build_sales_shop
-from tests.commerce.shop import _line, _order
-from tests.commerce.stock_data import write_rows
+from tests.commerce.shop import _line, _order, write_rows
 
 JUNE = "from=2025-06-01&to=2025-06-30&min_support=2&max_basket=10"
 

@@ -25,7 +25,8 @@ from fastapi.testclient import TestClient
 
 from storeops.core.settings import Settings
 from storeops.web.app import create_app
-from tests.commerce.stock_data import stock_rows, write_rows
+from tests.commerce.shop import write_rows
+from tests.commerce.stock_data import stock_rows
 from tests.web.conftest import add_users, email_of, sign_in
 
 PERIOD = "from=2025-03-15&to=2025-03-28"
