@@ -7,7 +7,8 @@ sales, the stock risk list, and the daily series the anomaly detector models (pe
 peak RSS is its own, measured in the same run:
 
 - storeops: the commerce functions over Ibis (kpi_report, sales_series, top_products,
-  stock_risks, load_series); the full top_anomalies (model and drill-down) is timed apart.
+  stock_risks, load_series: the numbers the three sides compare), then the full top_anomalies
+  (series, model, product spikes, drill-down), which the 100M-line target includes.
   They read the daily cells every import keeps in step (warehouse/derived.py), as a shop's
   warehouse has them; building them is the import's work, timed by `bench import` and `bench
   demo`;
@@ -165,6 +166,7 @@ def storeops_side(path: str, days: dict[str, str]) -> dict[str, Any]:
     import ibis
     import numpy as np
 
+    from storeops.commerce.anomalies import top_anomalies
     from storeops.commerce.anomaly_series import load_series
     from storeops.commerce.kpis import kpi_report
     from storeops.commerce.period import Compare, Period
@@ -189,13 +191,16 @@ def storeops_side(path: str, days: dict[str, str]) -> dict[str, Any]:
     risks = step("stock_risks", lambda: stock_risks(con, as_of=period.end))
     data = step("load_series", lambda: load_series(con, first=d["first"], last=period.end))
     seconds = time.perf_counter() - started
+    found = step("top_anomalies", lambda: top_anomalies(con, period))
 
     def kpis(values: dict[str, Any]) -> dict[str, Any]:
         return {k: _money(v) if isinstance(v, Decimal) else v for k, v in values.items()
                 if k in CHECKED_KPIS}  # fmt: skip
 
     return {
-        "seconds": seconds,
+        "seconds": seconds,  # the compared numbers
+        "full_seconds": time.perf_counter() - started,  # and the anomalies themselves
+        "anomalies": len(found),
         "steps": steps,
         "kpis": {"current": kpis(report.kpis), "previous": kpis(report.previous or {})},
         "daily": [[r["start"].isoformat(), r["orders"], _money(r["net_sales"])] for r in series],
@@ -205,19 +210,6 @@ def storeops_side(path: str, days: dict[str, str]) -> dict[str, Any]:
             Decimal(int(round(np.nansum(data.net_cents[("total", "total")])))) / 100
         ),
     }
-
-
-def anomalies_side(path: str, days: dict[str, str]) -> dict[str, Any]:
-    import ibis
-
-    from storeops.commerce.anomalies import top_anomalies
-    from storeops.commerce.period import Period
-
-    d = _as_dates(days)
-    started = time.perf_counter()
-    con = ibis.duckdb.from_connection(_connect(path))
-    found = top_anomalies(con, Period(d["start"], d["end"]))
-    return {"seconds": time.perf_counter() - started, "anomalies": len(found)}
 
 
 # -- pandas -------------------------------------------------------------------------------------
@@ -694,7 +686,7 @@ def report(path: Path, args: argparse.Namespace) -> int:
         f"period {days['start']}..{days['end']} vs {days['p0']}..; anomaly history from "
         f"{days['first']}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
-    sides = ["storeops_side", "sql_side", "anomalies_side"]
+    sides = ["storeops_side", "sql_side"]
     if not args.skip_pandas:
         sides.append("pandas_side")
     runs: dict[str, list[Measurement]] = {side: [] for side in sides}
@@ -706,16 +698,17 @@ def report(path: Path, args: argparse.Namespace) -> int:
 
     storeops, storeops_rss = results["storeops_side"]
     sql, sql_rss = results["sql_side"]
-    anomalies, anomalies_rss = results["anomalies_side"]
 
     def times(side: str) -> str:
         return ", ".join(f"{m.result['seconds']:.2f}" for m in runs[side])  # type: ignore[index]
 
     print(f"\nbest of {args.repeat} (seconds of work, imports excluded):")
-    print(f"  storeops morning set   {storeops['seconds']:7.2f} s   peak RSS {storeops_rss:7.0f} MB"
-          f"   runs: {times('storeops_side')}")  # fmt: skip
+    print(f"  storeops morning set   {storeops['full_seconds']:7.2f} s   peak RSS "
+          f"{storeops_rss:7.0f} MB   with {storeops['anomalies']} anomalies")  # fmt: skip
     for name, seconds in storeops["steps"].items():
         print(f"    {name:<20} {seconds:7.2f} s")
+    print(f"    the compared numbers (all but top_anomalies) {storeops['seconds']:.2f} s   "
+          f"runs: {times('storeops_side')}")  # fmt: skip
     print(f"  hand-written SQL       {sql['seconds']:7.2f} s   peak RSS {sql_rss:7.0f} MB"
           f"   runs: {times('sql_side')}")  # fmt: skip
     if "pandas_side" in results:
@@ -729,20 +722,19 @@ def report(path: Path, args: argparse.Namespace) -> int:
         pandas = None
         print("  pandas                 skipped (--skip-pandas: at 100M lines its DataFrames "
               "would not fit in memory)")  # fmt: skip
-    print(f"  top_anomalies (model + drill-down, apart) {anomalies['seconds']:7.2f} s   "
-          f"peak RSS {anomalies_rss:7.0f} MB   {anomalies['anomalies']} anomalies")  # fmt: skip
 
     vs_sql = storeops["seconds"] / sql["seconds"]
-    print(f"\nstoreops / SQL: {vs_sql:.2f}x  (target at 10M lines <= {TARGET_VS_SQL}x: "
+    print(f"\ncompared numbers, storeops / SQL: {vs_sql:.2f}x  (target at 10M lines <= {TARGET_VS_SQL}x: "
           f"{verdict(vs_sql <= TARGET_VS_SQL)})")  # fmt: skip
     if pandas is not None:
         vs_pandas = pandas["seconds"] / storeops["seconds"]
-        print(f"pandas / storeops: {vs_pandas:.1f}x  (target at 10M lines >= "
+        print(f"compared numbers, pandas / storeops: {vs_pandas:.1f}x  (target at 10M lines >= "
               f"{TARGET_VS_PANDAS:.0f}x: {verdict(vs_pandas >= TARGET_VS_PANDAS)}); compute only "
               f"{pandas['compute_seconds'] / storeops['seconds']:.1f}x")  # fmt: skip
     if lines >= LARGE_LINES:
-        print(f"100M-line targets: <= {TARGET_100M_SECONDS:.0f} s "
-              f"{verdict(storeops['seconds'] <= TARGET_100M_SECONDS)} ({storeops['seconds']:.1f} s), "
+        full = storeops["full_seconds"]
+        print(f"100M-line targets, the whole morning set: <= {TARGET_100M_SECONDS:.0f} s "
+              f"{verdict(full <= TARGET_100M_SECONDS)} ({full:.1f} s), "
               f"peak RSS <= 6 GB {verdict(storeops_rss <= TARGET_100M_RSS_MB)} "
               f"({storeops_rss / 1024:.2f} GB)")  # fmt: skip
     else:

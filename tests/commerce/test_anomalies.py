@@ -19,7 +19,14 @@ from ibis.backends import BaseBackend
 from sqlalchemy import create_engine, text
 
 from storeops.commerce.anomalies import detect_anomalies, explain_gap, top_anomalies
-from storeops.commerce.expected import black_friday, event_label, fit_series
+from storeops.commerce.expected import (
+    MIN_NOISE_DAYS,
+    NOISE_DAYS,
+    _rolling_mad,
+    black_friday,
+    event_label,
+    fit_series,
+)
 from storeops.commerce.period import Period
 from tests.commerce.anomalies_data import BLACK_FRIDAYS, OUTAGE, build_anomaly_shop
 from tests.commerce.conftest import ENGINES, copy_warehouse
@@ -210,3 +217,23 @@ def test_injected_anomalies_are_found_and_named(tmp_path) -> None:
     outcome = evaluate(tmp_path, seed=3, days=560, lines=150_000)
     named = {item.kind: outcome.named[_name(item)] for item in outcome.injected[:3]}
     assert named == {"channel outage": True, "category collapse": True, "pricing error": True}
+
+
+def test_rolling_noise_is_the_mad_of_the_days_before() -> None:
+    """_rolling_mad against its definition, a window at a time: gaps, infinities, short
+    histories."""
+    rng = np.random.default_rng(7)
+    for n in (1, 13, 15, 57, 400):
+        x = rng.normal(size=n) * 10
+        x[rng.random(n) < 0.3] = np.nan
+        x[n // 2] = np.inf
+        got = _rolling_mad(x)
+        for i in range(n):
+            window = x[max(0, i - NOISE_DAYS) : i]
+            window = window[np.isfinite(window)]
+            want = (
+                np.median(np.abs(window - np.median(window)))
+                if len(window) >= MIN_NOISE_DAYS
+                else np.nan
+            )
+            assert np.array_equal(got[i], want, equal_nan=True), (n, i)

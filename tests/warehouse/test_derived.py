@@ -12,6 +12,7 @@ import duckdb
 import ibis
 import numpy as np
 
+from storeops.commerce.anomalies import top_anomalies
 from storeops.commerce.anomaly_series import load_series
 from storeops.commerce.cells import cells_are_current
 from storeops.commerce.kpis import kpi_report
@@ -42,7 +43,7 @@ def _series(path: Path) -> tuple[bool, dict]:
 
 
 def _morning(path: Path) -> tuple[bool, dict]:
-    """Every figure the cells can give, for the last 28 days of data (and the 28 before)."""
+    """Every figure the cells give, for the last 28 days of data (and the 28 before)."""
     with duckdb.connect(str(path), read_only=True) as con:
         backend = ibis.duckdb.from_connection(con)
         span = data_period(backend)
@@ -60,6 +61,7 @@ def _morning(path: Path) -> tuple[bool, dict]:
             "top": sales_by(backend, period=period, by=Dimension.product, top=5),
             "stock": stock_health(backend, as_of=period.end),
             "risks": stock_risks(backend, as_of=period.end),
+            "anomalies": top_anomalies(backend, period),
         }  # fmt: skip
         return cells_are_current(backend), figures
 
@@ -103,7 +105,7 @@ def test_cells_give_the_series_of_the_lines_and_stale_cells_are_ignored(
     current, morning_facts = _morning(without)
     assert not current
     assert morning_cells == morning_facts
-    assert morning_cells["products"].rows and morning_cells["risks"]
+    assert morning_cells["products"].rows and morning_cells["risks"] and morning_cells["anomalies"]
 
     # Cells left behind by an older import (wrong on purpose) are not read.
     stale = tmp_path / "stale.duckdb"

@@ -18,7 +18,7 @@ import numpy as np
 from ibis.backends import BaseBackend
 
 from storeops.commerce.anomaly_series import as_metric, metric_gap
-from storeops.commerce.kpis import sale_orders
+from storeops.commerce.cells import sku_days
 
 if TYPE_CHECKING:
     from storeops.commerce.anomalies import Model
@@ -76,19 +76,12 @@ def _products(
     con: BaseBackend, day: date, metric: str, expected_total: float
 ) -> list[tuple[str, float, float]]:
     """(sku, actual, expected) of the products sold on `day` or in the SHARE_DAYS before it."""
-    orders = sale_orders(con)
-    first = day - timedelta(days=SHARE_DAYS)
-    orders = orders.filter(orders.local_date.between(first, day))
-    lines = con.table("order_lines")
-    sold = lines.join(
-        orders.select("source", "source_id", "local_date"),
-        [lines.source == orders.source, lines.order_id == orders.source_id],
-    )
+    sold = sku_days(con, day - timedelta(days=SHARE_DAYS), day)
     sold = sold.mutate(on_day=sold.local_date == ibis.literal(day))
     if metric == "orders":
-        value = sold.order_id.nunique()
+        value = sold.orders.sum()
     else:  # cents, like the fitted series
-        value = ((sold.price * sold.quantity - sold.discount) * 100).sum()
+        value = ((sold.gross - sold.line_discounts) * 100).sum()
     rows = sold.group_by(["sku", "on_day"]).aggregate(value=value).to_pyarrow().to_pylist()
     window: dict[str, float] = {}
     today: dict[str, float] = {}

@@ -17,7 +17,7 @@ import ibis
 import numpy as np
 from ibis.backends import BaseBackend
 
-from storeops.commerce.kpis import sale_orders
+from storeops.commerce.cells import sku_days
 
 SHARE_DAYS = 28
 MIN_ORDERS = 8
@@ -44,19 +44,12 @@ def product_spikes(
     total_net: dict[date, float],
 ) -> list[ProductDay]:
     """Candidate spikes from `first` to `last`; total_orders, total_net (cents): the shop's."""
-    orders = sale_orders(con)
-    orders = orders.filter(
-        orders.local_date.between(first - timedelta(days=SHARE_DAYS), last)
-    ).select("source", "source_id", "local_date")
-    lines = con.table("order_lines")
-    sold = lines.join(orders, [lines.source == orders.source, lines.order_id == orders.source_id])
-    daily = (
-        sold.filter(sold.sku.notnull())
-        .group_by(["sku", "local_date"])
-        .aggregate(
-            n=sold.order_id.nunique(),
-            net=((sold.price * sold.quantity - sold.discount) * 100).sum(),
-        )
+    daily = sku_days(con, first - timedelta(days=SHARE_DAYS), last)
+    daily = daily.filter(daily.sku.notnull()).select(
+        "sku",
+        "local_date",
+        n=daily.orders,
+        net=(daily.gross - daily.line_discounts) * 100,
     )
     window = ibis.window(
         group_by="sku",

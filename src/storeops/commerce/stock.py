@@ -50,7 +50,7 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
-from storeops.commerce.cells import cells_are_current, sku_cells
+from storeops.commerce.cells import cells_are_current, sku_cells, sku_days
 from storeops.commerce.compare import changes
 from storeops.commerce.kpis import sale_orders
 from storeops.commerce.period import Period
@@ -163,25 +163,10 @@ def _sales(
     con: BaseBackend, seg: ibis.Table, since: date, as_of: date, window_start: date
 ) -> dict[str, dict[str, Any]]:
     """Units and revenue per SKU in the period and the window, with daily demand moments."""
-    first = min(since, window_start)
-    if cells_are_current(con):
-        cells = sku_cells(con, first, as_of)
-        daily = cells.filter(cells.sku.notnull()).select(
-            "sku", day=cells.local_date, units=cells.units, revenue=cells.gross
-        )
-    else:
-        orders = sale_orders(con)
-        orders = orders.filter(orders.local_date.between(first, as_of)).select(
-            "source", "source_id", "local_date"
-        )
-        lines = con.table("order_lines")
-        lines = lines.filter(lines.sku.notnull())
-        sold = lines.join(
-            orders, [lines.source == orders.source, lines.order_id == orders.source_id]
-        )
-        daily = sold.group_by(["sku", sold.local_date.name("day")]).aggregate(
-            units=sold.quantity.sum(), revenue=(sold.price * sold.quantity).sum()
-        )
+    days = sku_days(con, min(since, window_start), as_of)
+    daily = days.filter(days.sku.notnull()).select(
+        "sku", day=days.local_date, units=days.units, revenue=days.gross
+    )
     # Each sale day meets the count that stood that day (none before the first count).
     stood = daily.left_join(
         seg, [daily.sku == seg.sku, daily.day.between(seg.start, seg.end)]
