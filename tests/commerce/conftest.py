@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -19,12 +20,43 @@ from tests.commerce.shop import build_shop
 ENGINES = ["duckdb", "postgres"]
 
 
-def copy_warehouse(source: Path, target: BaseBackend) -> None:
-    """Copies every canonical table of a DuckDB warehouse into another Ibis backend."""
+def copy_warehouse(source: Path, target: BaseBackend, *, extra: tuple[str, ...] = ()) -> None:
+    """Copies every canonical table of a DuckDB warehouse (and the `extra` ones, such as its
+    derived cells) into another Ibis backend."""
     with duckdb.connect(str(source), read_only=True) as con:
         src = ibis.duckdb.from_connection(con)
-        for table in DATA_TABLES + BOOKKEEPING:
-            target.create_table(table.name, src.table(table.name).to_pyarrow(), overwrite=True)
+        for name in [t.name for t in DATA_TABLES + BOOKKEEPING] + list(extra):
+            target.create_table(name, src.table(name).to_pyarrow(), overwrite=True)
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[BaseBackend]:
+    """A fresh PostgreSQL database as an Ibis backend, dropped afterwards."""
+    name = f"storeops_wh_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+    backend = ibis.connect(f"{admin_url.rsplit('/', 1)[0]}/{name}")
+    try:
+        yield backend
+    finally:
+        backend.disconnect()
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def postgres_copy(
+    admin_url: str, source: Path, *, extra: tuple[str, ...] = ()
+) -> Iterator[BaseBackend]:
+    """A fresh PostgreSQL database holding a copy of a DuckDB warehouse, dropped afterwards."""
+    with postgres_database(admin_url) as backend:
+        copy_warehouse(source, backend, extra=extra)
+        yield backend
 
 
 @pytest.fixture(scope="session")
@@ -35,21 +67,8 @@ def shop_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_backend(pg_admin_url: str) -> Iterator[BaseBackend]:
     """A fresh PostgreSQL database for the session's commerce tests, dropped afterwards."""
-    name = f"storeops_wh_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"'))
-    backend = ibis.connect(f"{pg_admin_url.rsplit('/', 1)[0]}/{name}")
-    try:
+    with postgres_database(pg_admin_url) as backend:
         yield backend
-    finally:
-        backend.disconnect()
-        with admin.connect() as con:
-            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=ENGINES)

@@ -14,7 +14,6 @@ Added to shop.py's rows (store zone Europe/Paris, EUR):
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -25,10 +24,9 @@ import duckdb
 import ibis
 import pytest
 from ibis.backends import BaseBackend
-from sqlalchemy import create_engine, text
 
 from tests.commerce import shop
-from tests.commerce.conftest import copy_warehouse
+from tests.commerce.conftest import postgres_copy
 from tests.commerce.shop import write_rows
 from tests.commerce.spark import spark_backend
 
@@ -86,27 +84,6 @@ def _rows(with_refund_lines: bool) -> dict[str, list[dict]]:
 def build_sales_shop(path: Path, *, with_refund_lines: bool = True) -> Path:
     """Writes the shop with the rows above into a DuckDB warehouse file."""
     return write_rows(path, _rows(with_refund_lines))
-
-
-@contextmanager
-def postgres_copy(pg_admin_url: str, source: Path) -> Iterator[BaseBackend]:
-    """A fresh PostgreSQL database holding a copy of `source`, dropped afterwards."""
-    name = f"storeops_wh_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"'))
-    backend = ibis.connect(f"{pg_admin_url.rsplit('/', 1)[0]}/{name}")
-    try:
-        copy_warehouse(source, backend)
-        yield backend
-    finally:
-        backend.disconnect()
-        with admin.connect() as con:
-            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

@@ -6,9 +6,7 @@ As of 2025-03-28, period 2025-03-15..28, demand window 2025-03-22..28 (lookback 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -18,9 +16,8 @@ import duckdb
 import ibis
 import pytest
 from ibis.backends import BaseBackend
-from sqlalchemy import create_engine, text
 
-from tests.commerce.conftest import copy_warehouse
+from tests.commerce.conftest import postgres_copy
 from tests.commerce.shop import SOURCE, _line, _order
 
 AS_OF = date(2025, 3, 28)
@@ -108,27 +105,6 @@ def stock_rows() -> dict[str, list[dict[str, Any]]]:
             count("STEADY", "main", date(2025, 3, 29), 7),  # after the as-of day: not read
         ],
     }
-
-
-@contextmanager
-def postgres_copy(admin_url: str, source: Path) -> Iterator[BaseBackend]:
-    """A fresh PostgreSQL database holding a copy of a DuckDB warehouse, dropped afterwards."""
-    name = f"storeops_wh_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"'))
-    backend = ibis.connect(f"{admin_url.rsplit('/', 1)[0]}/{name}")
-    try:
-        copy_warehouse(source, backend)
-        yield backend
-    finally:
-        backend.disconnect()
-        with admin.connect() as con:
-            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def engine_backend(request: pytest.FixtureRequest, path: Path) -> Iterator[BaseBackend]:
