@@ -247,3 +247,16 @@ def test_facts_loaded_without_an_import_are_in_the_first_imports_cells(
     cells = _cell_rows(warehouse)
     assert cells == _rebuilt(warehouse, tmp_path / "rebuilt.duckdb")
     assert {row[1] for row in cells[SKU_CELLS]} >= {"A", "B", "C"}  # the shop's SKUs
+
+
+def test_the_first_import_into_an_empty_warehouse_makes_its_cells(
+    cli, workspace: Settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    file = FIXTURES / "shopify_orders" / "orders_export_79.csv"
+    assert cli("import", "shopify-orders", file, "-w", workspace.workspace).code == 0
+    warehouse = workspace.duckdb_path()
+    assert warehouse is not None
+    cells = _cell_rows(warehouse)
+    assert cells[SKU_CELLS] and cells == _rebuilt(warehouse, tmp_path / "rebuilt.duckdb")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert cells_are_current(ibis.duckdb.from_connection(con))

@@ -62,25 +62,27 @@ def refresh_sales_cells(
     """Brings the cells in step with the facts after import `import_id` wrote `tables`.
 
     With `touched` (the days the import changed) only those days are recomputed, provided the
-    cells matched the warehouse before this import, or it had no orders nor refunds (empty
-    cells matched it); otherwise the cells are rebuilt when `tables` can change them.
+    cells matched the warehouse before this import, or it had no orders nor refunds (then all
+    its facts are this import's); otherwise the cells are rebuilt when `tables` can change them.
     """
     q = qualifier
     changes = bool(tables & CELL_SOURCES)
     if touched is not None and touched.from_empty:
+        # Every fact is this import's: its days are all there is, in one pass.
         for cells in _ALL:
-            con.execute(f"CREATE OR REPLACE TABLE {q}{cells.name} AS {cells.build(q, 'FALSE')}")
-        in_step = True
+            con.execute(f"CREATE OR REPLACE TABLE {q}{cells.name} AS {cells.build(q, 'TRUE')}")
     else:
         in_step = _stamp(con, q) == import_id - 1
-    for cells in _ALL:
-        if not in_step or (changes and touched is None):
-            _rebuild(con, q, cells)
-        elif changes:
-            # A day of cells is a function of that day's facts: recompute the touched days.
-            days = f"(SELECT local_date FROM {cells.days})"
-            con.execute(f"DELETE FROM {q}{cells.name} WHERE local_date IN {days}")
-            con.execute(f"INSERT INTO {q}{cells.name} {cells.build(q, f'local_date IN {days}')}")
+        for cells in _ALL:
+            if not in_step or (changes and touched is None):
+                _rebuild(con, q, cells)
+            elif changes:
+                # A day of cells is a function of that day's facts: recompute the touched days.
+                days = f"(SELECT local_date FROM {cells.days})"
+                con.execute(f"DELETE FROM {q}{cells.name} WHERE local_date IN {days}")
+                con.execute(
+                    f"INSERT INTO {q}{cells.name} {cells.build(q, f'local_date IN {days}')}"
+                )
     con.execute(f"CREATE OR REPLACE TABLE {q}{STAMP} AS SELECT ?::BIGINT AS import_id", [import_id])
 
 
