@@ -1,5 +1,6 @@
-"""What every connector shares: file checks, CSV reading with rejects, locating lines for the
-quarantine, and the SQL that parses money and timestamps the same way everywhere.
+"""What every connector shares: file checks, CSV reading with rejects, quarantining bad records
+whole at their physical lines, and the SQL that parses money and timestamps the same way
+everywhere.
 
 A connector is a function `stage(con, file, ctx) -> StagedFile` that reads one file into
 `stage_<table>` tables of `con` (an in-memory DuckDB connection) and `stage_quarantine`, so that
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from storeops.core.errors import BadInput
 from storeops.core.money import MONEY_PATTERN
@@ -271,6 +273,61 @@ class CsvLocator:
             if index >= last:
                 break
         return found
+
+
+def csv_field(raw: str, index: int) -> str | None:
+    """Field `index` of a raw CSV record (trimmed), None when the record is shorter."""
+    fields = next(csv.reader(io.StringIO(raw, newline="")), [])
+    return fields[index].strip() if index < len(fields) else None
+
+
+def quarantine_whole_records(
+    con: duckdb.DuckDBPyConnection,
+    file: Path,
+    rejects: list[Reject],
+    bad: list[tuple[int, str | None, str | None, str | None]],
+    *,
+    ref_at: int,
+    what: str,
+    refs_are_orders: bool,
+) -> None:
+    """Puts the rejects and the accepted rows `bad` (index, record ref, field, reason) in
+    `stage_quarantine`. A record (an order, a product) with one bad row goes whole: its rows with
+    no problem of their own quote the record's first problem. `ref_at` is the column of the ref
+    in a reject's raw text; `what` names the record in reasons."""
+    if not bad and not rejects:
+        return
+    where = CsvLocator(file, {r.line for r in rejects}).locate({idx for idx, *_ in bad})
+    first_problem: dict[str, str] = {}
+    entries = []
+    for reject in rejects:
+        ref = csv_field(reject.raw, ref_at) or None
+        entries.append((reject.line, reject.field, reject.reason, ref, reject.raw))
+        if ref:
+            first_problem.setdefault(ref, f"line {reject.line}: {reject.reason}")
+    located = []
+    for idx, ref, field, reason in bad:
+        line, raw = where.get(idx, (None, None))
+        located.append((line, ref, field, reason, raw))
+        if field and ref:
+            first_problem.setdefault(ref, f"line {line}: {field}: {reason}")
+    for line, ref, field, reason, raw in located:
+        if field is None:
+            reason = f"{what} {ref} is quarantined whole: {first_problem[ref]}"
+        entries.append((line, field, reason, ref, raw))
+    table = pa.table(
+        {
+            "line": [e[0] for e in entries],
+            "field": [e[1] for e in entries],
+            "reason": [e[2] for e in entries],
+            "record_ref": [e[3] for e in entries],
+            "raw": [e[4] for e in entries],
+            "is_order": [refs_are_orders and e[3] is not None for e in entries],
+        }
+    )
+    con.register("quarantined", table)
+    con.execute("INSERT INTO stage_quarantine BY NAME SELECT * FROM quarantined")
+    con.unregister("quarantined")
 
 
 # SQL fragments: every connector parses values the same way -------------------------------

@@ -7,18 +7,17 @@ lines here. Parsing and checks run inside DuckDB, so a million rows take seconds
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from storeops.connectors.base import (
     Check,
-    CsvLocator,
     Reject,
     StageContext,
+    csv_field,
     csv_header,
+    quarantine_whole_records,
     read_csv_into,
     require_columns,
     sha256_in_background,
@@ -194,7 +193,7 @@ def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> Stag
     _parse_lines(con, source)
 
     name_at = header.index("Name")
-    reject_orders = {_field(r.raw, name_at) for r in rejects} - {None, ""}
+    reject_orders = {csv_field(r.raw, name_at) for r in rejects} - {None, ""}
     con.execute("CREATE OR REPLACE TABLE bad_orders (name VARCHAR)")
     if reject_orders:
         con.executemany("INSERT INTO bad_orders VALUES (?)", [[n] for n in sorted(reject_orders)])
@@ -296,11 +295,6 @@ def _parse_lines(con: duckdb.DuckDBPyConnection, source: str) -> None:
     )
 
 
-def _field(raw: str, index: int) -> str | None:
-    fields = next(csv.reader([raw]), [])
-    return fields[index].strip() if index < len(fields) else None
-
-
 def _quarantine(
     con: duckdb.DuckDBPyConnection, file: Path, rejects: list[Reject], name_at: int
 ) -> None:
@@ -315,40 +309,9 @@ def _quarantine(
         ORDER BY l.idx
         """
     ).fetchall()
-    if not bad and not rejects:
-        return
-    locator = CsvLocator(file, {r.line for r in rejects})
-    where = locator.locate({idx for idx, *_ in bad})
-    first_problem: dict[str, str] = {}
-    entries = []
-    for reject in rejects:
-        name = _field(reject.raw, name_at) or None
-        entries.append((reject.line, reject.field, reject.reason, name, reject.raw))
-        if name:
-            first_problem.setdefault(name, f"line {reject.line}: {reject.reason}")
-    located = []
-    for idx, name, field, reason in bad:
-        line, raw = where.get(idx, (None, None))
-        located.append((line, name, field, reason, raw))
-        if field and name:
-            first_problem.setdefault(name, f"line {line}: {field}: {reason}")
-    for line, name, field, reason, raw in located:
-        if field is None:
-            field, reason = None, f"order {name} is quarantined whole: {first_problem[name]}"
-        entries.append((line, field, reason, name, raw))
-    table = pa.table(
-        {
-            "line": [e[0] for e in entries],
-            "field": [e[1] for e in entries],
-            "reason": [e[2] for e in entries],
-            "record_ref": [e[3] for e in entries],
-            "raw": [e[4] for e in entries],
-            "is_order": [e[3] is not None for e in entries],
-        }
+    quarantine_whole_records(
+        con, file, rejects, bad, ref_at=name_at, what="order", refs_are_orders=True
     )
-    con.register("quarantined", table)
-    con.execute("INSERT INTO stage_quarantine BY NAME SELECT * FROM quarantined")
-    con.unregister("quarantined")
 
 
 def _stage_tables(con: duckdb.DuckDBPyConnection, timezone: str) -> None:

@@ -12,21 +12,19 @@ matches variants: SKUs are optional, may be shared by several variants and get r
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
-import pyarrow as pa
 
 from storeops.connectors.base import (
     Check,
-    CsvLocator,
     Reject,
     StageContext,
+    csv_field,
     csv_header,
+    quarantine_whole_records,
     read_csv_into,
     require_columns,
     sha256_of,
@@ -99,7 +97,7 @@ def stage(con: duckdb.DuckDBPyConnection, file: Path, ctx: StageContext) -> Stag
         "WHERE problem_field IS NOT NULL AND handle IS NOT NULL"
     )
     handle_at = header.index(names["handle"])
-    reject_handles = {_field(r.raw, handle_at) for r in rejects} - {None, ""}
+    reject_handles = {csv_field(r.raw, handle_at) for r in rejects} - {None, ""}
     if reject_handles:
         con.executemany(
             "INSERT INTO bad_products VALUES (?)", [[h] for h in sorted(reject_handles)]
@@ -199,11 +197,6 @@ def _checks(names: dict[str, str]) -> list[Check]:
     ]
 
 
-def _field(raw: str, index: int) -> str | None:
-    fields = next(csv.reader(io.StringIO(raw, newline="")), [])
-    return fields[index].strip() if index < len(fields) else None
-
-
 def _quarantine(
     con: duckdb.DuckDBPyConnection, file: Path, rejects: list[Reject], handle_at: int
 ) -> None:
@@ -215,39 +208,9 @@ def _quarantine(
         WHERE handle IS NULL OR handle IN (SELECT handle FROM bad_products) ORDER BY idx
         """
     ).fetchall()
-    if not bad and not rejects:
-        return
-    where = CsvLocator(file, {r.line for r in rejects}).locate({idx for idx, *_ in bad})
-    first_problem: dict[str, str] = {}
-    entries = []
-    for reject in rejects:
-        handle = _field(reject.raw, handle_at) or None
-        entries.append((reject.line, reject.field, reject.reason, handle, reject.raw))
-        if handle:
-            first_problem.setdefault(handle, f"line {reject.line}: {reject.reason}")
-    located = []
-    for idx, handle, field, reason in bad:
-        line, raw = where.get(idx, (None, None))
-        located.append((line, handle, field, reason, raw))
-        if field and handle:
-            first_problem.setdefault(handle, f"line {line}: {field}: {reason}")
-    for line, handle, field, reason, raw in located:
-        if field is None:
-            reason = f"product {handle} is quarantined whole: {first_problem[handle]}"
-        entries.append((line, field, reason, handle, raw))
-    table = pa.table(
-        {
-            "line": [e[0] for e in entries],
-            "field": [e[1] for e in entries],
-            "reason": [e[2] for e in entries],
-            "record_ref": [e[3] for e in entries],
-            "raw": [e[4] for e in entries],
-            "is_order": [False] * len(entries),
-        }
+    quarantine_whole_records(
+        con, file, rejects, bad, ref_at=handle_at, what="product", refs_are_orders=False
     )
-    con.register("quarantined", table)
-    con.execute("INSERT INTO stage_quarantine BY NAME SELECT * FROM quarantined")
-    con.unregister("quarantined")
 
 
 def _stage_products(con: duckdb.DuckDBPyConnection, source: str) -> None:
