@@ -10,13 +10,17 @@ resolved incident) is 409.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from storeops.core.jsonout import jsonable
+from storeops.core.settings import Settings
 from storeops.db.users import User
 from storeops.itsm import actions
 from storeops.itsm.models import Incident, Service, Severity
@@ -137,132 +141,71 @@ def _detail(db: DbSession, incident: Incident, settings: Any, now: datetime) -> 
     )
 
 
-def _act(
-    db: DbSession, incident_id: int, settings: Any, now: datetime, change: Any
-) -> dict[str, Any]:
-    """Runs one action on the incident (409 when its state refuses), commits, answers it."""
-    incident = get_or_404(db, Incident, incident_id, "incident")
-    with committing(db):
-        change(incident, now)
-    return _detail(db, incident, settings, now)
+@dataclass(frozen=True)
+class _IncidentAction:
+    """What every action route on one incident shares: which incident, who acts, and when."""
+
+    incident_id: int
+    actor: str
+    db: Session
+    settings: Settings
+    now: datetime
+
+    def run(self, action: Callable[..., object], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Runs `action(db, incident, *args, now=, actor=, **kwargs)` (404 when there is no such
+        incident, 409 when its state refuses), commits, answers the incident."""
+        incident = get_or_404(self.db, Incident, self.incident_id, "incident")
+        with committing(self.db):
+            action(self.db, incident, *args, now=self.now, actor=self.actor, **kwargs)
+        return _detail(self.db, incident, self.settings, self.now)
+
+
+def _incident_action(
+    incident_id: IdPath, user: Writer, db: DbSession, settings: SettingsDep, now: Now
+) -> _IncidentAction:
+    return _IncidentAction(incident_id, actor_of(user, "api"), db, settings, now)
+
+
+# The path's incident, for a user who may change incidents.
+IncidentAction = Annotated[_IncidentAction, Depends(_incident_action)]
 
 
 @router.post("/incidents/{incident_id}/acknowledge")
-def acknowledge(
-    incident_id: IdPath, user: Writer, db: DbSession, settings: SettingsDep, now: Now
-) -> dict[str, Any]:
+def acknowledge(act: IncidentAction) -> dict[str, Any]:
     """You own it now (once; 409 when acknowledged already or resolved)."""
-    actor = actor_of(user, "api")
-    return _act(
-        db,
-        incident_id,
-        settings,
-        now,
-        lambda i, now: actions.acknowledge(db, i, now=now, actor=actor),
-    )
+    return act.run(actions.acknowledge)
 
 
 @router.post("/incidents/{incident_id}/notes", status_code=201)
-def add_note(
-    incident_id: IdPath,
-    body: IncidentNote,
-    user: Writer,
-    db: DbSession,
-    settings: SettingsDep,
-    now: Now,
-) -> dict[str, Any]:
+def add_note(body: IncidentNote, act: IncidentAction) -> dict[str, Any]:
     """A staff note on the timeline (never on the status page)."""
     no_nul(body)
-    actor = actor_of(user, "api")
-    return _act(
-        db,
-        incident_id,
-        settings,
-        now,
-        lambda i, now: actions.add_note(db, i, body.text, now=now, actor=actor),
-    )
+    return act.run(actions.add_note, body.text)
 
 
 @router.put("/incidents/{incident_id}/severity")
-def set_severity(
-    incident_id: IdPath,
-    body: SeverityChange,
-    user: Writer,
-    db: DbSession,
-    settings: SettingsDep,
-    now: Now,
-) -> dict[str, Any]:
-    actor = actor_of(user, "api")
-    return _act(
-        db,
-        incident_id,
-        settings,
-        now,
-        lambda i, now: actions.set_severity(db, i, body.severity, now=now, actor=actor),
-    )
+def set_severity(body: SeverityChange, act: IncidentAction) -> dict[str, Any]:
+    return act.run(actions.set_severity, body.severity)
 
 
 @router.post("/incidents/{incident_id}/updates", status_code=201)
-def post_update(
-    incident_id: IdPath,
-    body: StatusUpdate,
-    user: Writer,
-    db: DbSession,
-    settings: SettingsDep,
-    now: Now,
-) -> dict[str, Any]:
+def post_update(body: StatusUpdate, act: IncidentAction) -> dict[str, Any]:
     """A public update for the status page: investigating, identified, monitoring or resolved
     (which also resolves the incident)."""
     no_nul(body)
-    actor = actor_of(user, "api")
-    return _act(
-        db,
-        incident_id,
-        settings,
-        now,
-        lambda i, now: actions.post_status_update(db, i, body, now=now, actor=actor),
-    )
+    return act.run(actions.post_status_update, body)
 
 
 @router.put("/incidents/{incident_id}/postmortem")
-def write_postmortem(
-    incident_id: IdPath,
-    body: Postmortem,
-    user: Writer,
-    db: DbSession,
-    settings: SettingsDep,
-    now: Now,
-) -> dict[str, Any]:
+def write_postmortem(body: Postmortem, act: IncidentAction) -> dict[str, Any]:
     """Writes (or rewrites) the postmortem, in Markdown."""
     no_nul(body)
-    actor = actor_of(user, "api")
-    return _act(
-        db,
-        incident_id,
-        settings,
-        now,
-        lambda i, now: actions.write_postmortem(db, i, body.markdown, now=now, actor=actor),
-    )
+    return act.run(actions.write_postmortem, body.markdown)
 
 
 @router.post("/incidents/{incident_id}/resolve")
-def resolve(
-    incident_id: IdPath,
-    user: Writer,
-    db: DbSession,
-    settings: SettingsDep,
-    now: Now,
-    body: Resolution | None = None,
-) -> dict[str, Any]:
+def resolve(act: IncidentAction, body: Resolution | None = None) -> dict[str, Any]:
     """Resolves it; its revenue at risk is frozen (409 when resolved already)."""
     if body is not None:
         no_nul(body)
-    text = body.text if body else ""
-    actor = actor_of(user, "api")
-    return _act(
-        db,
-        incident_id,
-        settings,
-        now,
-        lambda i, now: actions.resolve_incident(db, i, now=now, actor=actor, text=text),
-    )
+    return act.run(actions.resolve_incident, text=body.text if body else "")
