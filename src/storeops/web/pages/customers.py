@@ -9,8 +9,6 @@ with the previous period or the same dates last year.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict
 from datetime import date
 from enum import StrEnum
@@ -34,8 +32,8 @@ from storeops.db.users import User
 from storeops.web import formatting
 from storeops.web.charts import money_axis, money_hover
 from storeops.web.deps import SettingsDep, Warehouse, require
+from storeops.web.pages.report_scaffolding import csv_download, report_context
 from storeops.web.params import (
-    COMPARE_LABELS,
     CategoryQuery,
     ChannelQuery,
     CompareQuery,
@@ -47,14 +45,12 @@ from storeops.web.params import (
 )
 from storeops.web.rendering import render
 from storeops.web.tables import (
-    PER_PAGE_CHOICES,
     Direction,
     DirQuery,
     PageQuery,
     PerPageQuery,
     sort_and_page,
     sort_rows,
-    url_with,
 )
 
 router = APIRouter()
@@ -286,19 +282,11 @@ def customers_page(
 ) -> Response:
     period = customers_period(con, start, end)
     kept = {"channel": chosen(channel), "category": chosen(category)}
-    context: dict[str, Any] = {
-        "period": period,
-        "compare": compare,
-        "compare_labels": COMPARE_LABELS,
-        "channel": channel or "",
-        "category": category or "",
-        "grain": grain,
+    context = report_context(request, "/customers.csv", period, compare, grain, channel, category)
+    context |= {
         "columns": SEGMENT_COLUMNS,
         # phones: the essentials (the chart above shows the shares)
         "narrow_hidden": ("customer_share", "orders", "revenue_share", "last_order_to"),
-        "per_page_choices": PER_PAGE_CHOICES,
-        "url": lambda **changes: url_with(request, **changes),
-        "csv_url": lambda table: url_with(request, "/customers.csv", table=table, page=None),
     }
     if period is not None:
         currency = settings.store.currency
@@ -356,44 +344,39 @@ def customers_csv(
     """
     period = customers_period(con, start, end)
     kept = {"channel": chosen(channel), "category": chosen(category)}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    rows: list[list[Any]]
     if table is CsvTable.segments:
-        writer.writerow(
+        rows = [
             ["segment", "customers", "customer_share", "orders", "revenue", "revenue_share",
              "last_order_from", "last_order_to", "mean_recency", "mean_frequency", "mean_monetary"]
-        )  # fmt: skip
+        ]  # fmt: skip
         if period is not None:
             segments = rfm_segments(con, period=period, **kept)["segments"]
             if sort:
                 segments = sort_rows(segments, sort.value, direction or Direction.desc)
             for row in segments:
                 scores = row["mean_scores"]
-                writer.writerow(
+                rows.append(
                     [row[k] for k in ("segment", "customers", "customer_share", "orders",
                                       "revenue", "revenue_share", "last_order_from",
                                       "last_order_to")]
                     + [scores["recency"], scores["frequency"], scores["monetary"]]
                 )  # fmt: skip
     elif table is CsvTable.cohorts:
-        writer.writerow(["cohort", "size", "month", "active", "retention"])
+        rows = [["cohort", "size", "month", "active", "retention"]]
         if period is not None:
             for row in asdict(cohort_retention(con, period=period, **kept))["cohorts"]:
                 for k, (active, rate) in enumerate(
                     zip(row["active"], row["retention"], strict=True)
                 ):
                     if active is not None:
-                        writer.writerow([f"{row['cohort']:%Y-%m}", row["size"], k, active, rate])
+                        rows.append([f"{row['cohort']:%Y-%m}", row["size"], k, active, rate])
     else:
         columns = ["new_customers", "new_orders", "new_net_sales", "returning_customers",
                    "returning_orders", "returning_net_sales", "guest_orders", "guest_net_sales"]  # fmt: skip
-        writer.writerow(["bucket", *columns])
+        rows = [["bucket", *columns]]
         if period is not None:
             for row in new_vs_returning(con, period=period, grain=grain, **kept):
-                writer.writerow([row["bucket"], *(row[c] for c in columns)])
+                rows.append([row["bucket"], *(row[c] for c in columns)])
     name = f"customers_{table.value}_{period.start}_{period.end}.csv" if period else "customers.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(name, rows)

@@ -8,8 +8,6 @@ Filters: `channel` and `category` narrow everything on the page, the comparison 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -34,6 +32,7 @@ from storeops.db.users import User
 from storeops.web import security
 from storeops.web.charts import DATE_TICKS, day_axis, money_axis, money_hover
 from storeops.web.deps import SettingsDep, Warehouse, require
+from storeops.web.pages.report_scaffolding import csv_download, report_context
 from storeops.web.params import (
     COMPARE_LABELS,
     CategoryQuery,
@@ -47,14 +46,12 @@ from storeops.web.params import (
 )
 from storeops.web.rendering import render
 from storeops.web.tables import (
-    PER_PAGE_CHOICES,
     Direction,
     DirQuery,
     PageQuery,
     PerPageQuery,
     sort_and_page,
     sort_rows,
-    url_with,
 )
 
 router = APIRouter()
@@ -238,20 +235,12 @@ def sales_page(
     # Average order value is defined per order: not per product or category, nor for the
     # line figures of a category filter.
     per_order = by not in LINE_DIMENSIONS and category is None
-    context: dict[str, Any] = {
-        "period": period,
-        "compare": compare,
-        "grain": grain,
+    context = report_context(request, "/sales.csv", period, compare, grain, channel, category)
+    context |= {
         "by": by,
-        "channel": channel or "",
-        "category": category or "",
-        "compare_labels": COMPARE_LABELS,
         "dimension_labels": DIMENSION_LABELS,
         "none_label": NONE_LABELS[by],
         "metrics": [m for m in METRICS if m[0] != "average_order_value" or per_order],
-        "per_page_choices": PER_PAGE_CHOICES,
-        "url": lambda **changes: url_with(request, **changes),
-        "csv_url": lambda table: url_with(request, "/sales.csv", table=table, page=None),
         "notes": filter_notes(category),
     }
     if period is None:
@@ -325,13 +314,12 @@ def sales_csv(
     channel, category = chosen(channel), chosen(category)
     filters = {"channel": channel, "category": category}
     metrics = [name for name, _, _ in METRICS]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    rows: list[list[Any]]
     if table is CsvTable.series:
-        writer.writerow(
+        rows = [
             ["label", "start", "end", *metrics, "previous_start", "previous_end",
              "previous_net_sales"]
-        )  # fmt: skip
+        ]  # fmt: skip
         if period is not None:
             series = sales_series(con, period=period, grain=grain, **filters)
             previous_period = period.compared(compare)
@@ -345,31 +333,25 @@ def sales_csv(
                 extra = (
                     [other["start"], other["end"], other["net_sales"]] if other else ["", "", ""]
                 )
-                writer.writerow(
-                    [row["label"], row["start"], row["end"], *_cells(row, metrics), *extra]
-                )
+                rows.append([row["label"], row["start"], row["end"], *_cells(row, metrics), *extra])
     else:
         product_columns = table is CsvTable.top or by is Dimension.product
         if product_columns or by in LINE_DIMENSIONS or category:  # as on the page: no AOV
             metrics.remove("average_order_value")
         key = "sku" if product_columns else by.value.replace("-", "_")
-        writer.writerow([key, *(["name"] if product_columns else []), *metrics])
+        rows = [[key, *(["name"] if product_columns else []), *metrics]]
         if period is not None:
             if table is CsvTable.top:
-                rows = top_products(con, period=period, limit=TOP_PRODUCTS, **filters)
+                sold = top_products(con, period=period, limit=TOP_PRODUCTS, **filters)
             else:
-                rows = sales_by(con, period=period, by=by, **filters).rows
-                rows = sort_rows(rows, sort.value, direction or _default_direction(sort))
-            for row in rows:
+                sold = sales_by(con, period=period, by=by, **filters).rows
+                sold = sort_rows(sold, sort.value, direction or _default_direction(sort))
+            for row in sold:
                 names = [row.get("name") or ""] if product_columns else []
-                writer.writerow([row["key"] or "", *names, *_cells(row, metrics)])
+                rows.append([row["key"] or "", *names, *_cells(row, metrics)])
     suffix = by.value if table is CsvTable.breakdown else table.value
     name = f"sales_{suffix}_{period.start}_{period.end}.csv" if period else f"sales_{suffix}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(name, rows)
 
 
 def _cells(row: dict[str, Any], metrics: list[str]) -> list[Any]:
