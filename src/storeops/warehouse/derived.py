@@ -1,4 +1,4 @@
-"""Derived tables the writers keep in step with the facts, inside the import's transaction.
+"""Derived tables every writer keeps in step with the facts.
 
 The anomaly detector reads years of daily history, and the morning set (KPIs, series, top
 products, stock) weeks of it; scanning millions of orders, lines and refunds for them took most
@@ -36,9 +36,9 @@ STAMP = "cells_built"
 # Temp tables of the store-local days an import touches (see TouchedDays).
 ORDER_DAYS = "cells_order_days"
 REFUND_DAYS = "cells_refund_days"
-CATEGORIES = "cells_categories"
+CATEGORIES = "cells_categories"  # a catalog import's SKU categories before and after
 # Orders (or refunds) per rebuild step: a few million keep a step within the demo's 1 GB.
-REBUILD_ROWS = 4_000_000  # a catalog import's SKU categories before and after
+REBUILD_ROWS = 4_000_000
 # Tables whose rows change the cells; other imports only stamp them with their id.
 CELL_SOURCES = frozenset({"orders", "order_lines", "products", "refunds", "refund_lines"})
 
