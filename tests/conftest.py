@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from storeops.cli.main import main
 from storeops.cli.workspace import prepare_stores
 from storeops.core.settings import Settings, write_default_settings
+from tests.monitoring.statedb import migrated_session
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("STOREOPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -88,6 +90,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
     return request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    """A session on the migrated state DB, once on SQLite and once on PostgreSQL."""
+    with migrated_session(database_url) as session:
+        yield session
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 
 from storeops.core.settings import Settings
+from storeops.warehouse.derived import CELLS, ORDER_CELLS, REFUND_CELLS, SKU_CELLS, STAMP
 from storeops.warehouse.schema import DATA_TABLES
 
 
@@ -37,4 +38,12 @@ def fingerprint(settings: Settings) -> dict[str, tuple]:
                 f"SELECT count(*), sum(hash({columns})::HUGEINT) FROM {table.name}"
             ).fetchone()
         result["imports"] = con.execute("SELECT count(*) FROM imports").fetchone()
+        # The derived cells, which a failed import must leave as they were too.
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name IN (?, ?, ?, ?, ?)",
+            [CELLS, SKU_CELLS, ORDER_CELLS, REFUND_CELLS, STAMP],
+        ).fetchall():
+            result[name] = con.execute(
+                f"SELECT count(*), sum(hash(COLUMNS(*))::HUGEINT) FROM {name}"
+            ).fetchone()
     return result

@@ -14,16 +14,10 @@ from storeops.db.models import AuditEntry
 from storeops.monitoring import actions
 from storeops.monitoring.models import MaintenanceWindow, Monitor, NotificationChannel, Slo
 from storeops.monitoring.spec import ChannelSpec, MaintenanceSpec, MonitorSpec, SloSpec
-from tests.monitoring.statedb import add_service, migrated_session
+from tests.monitoring.statedb import add_service
 
 ACTOR = "cli:test"
 SECRET = "s3cr3t-T0ken"
-
-
-@pytest.fixture
-def session(database_url: str):  # type: ignore[no-untyped-def]
-    with migrated_session(database_url) as session:
-        yield session
 
 
 def audit(session) -> list[AuditEntry]:  # type: ignore[no-untyped-def]

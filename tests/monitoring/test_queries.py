@@ -16,7 +16,7 @@ from storeops.monitoring.models import CheckResult, Monitor, MonitorState, Resul
 from storeops.monitoring.probes import ProbeResult
 from storeops.monitoring.results import ResultWriter, prune
 from storeops.monitoring.spec import MonitorSpec
-from tests.monitoring.statedb import add_service, migrated_session
+from tests.monitoring.statedb import add_service
 
 NOW = datetime(2025, 3, 4, 10, 23, 17, tzinfo=UTC)
 
@@ -25,12 +25,6 @@ def spec(name: str, **fields) -> MonitorSpec:  # type: ignore[no-untyped-def]
     return MonitorSpec(
         name=name, kind="http", service="shop", url="https://shop.example/", **fields
     )
-
-
-@pytest.fixture
-def session(database_url: str):  # type: ignore[no-untyped-def]
-    with migrated_session(database_url) as session:
-        yield session
 
 
 def test_window_pieces_cover_the_window_exactly_once() -> None:

@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 from sqlalchemy.orm import Session
 
-from storeops.db.engine import make_engine, session_factory
-from storeops.db.migrate import upgrade
 from storeops.itsm import actions
 from storeops.itsm.models import Origin, PublicStatus
 from storeops.itsm.schemas import ServiceSpec, StatusUpdate
@@ -25,15 +22,6 @@ from tests.workflows.watch_setup import ACTOR, add_monitor
 
 NOW = datetime(2025, 3, 25, 13, 20, tzinfo=UTC)  # 14:20 on Tuesday 25 March in Paris
 ANA = "web:ana@shop.example"
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    with session_factory(engine)() as session:
-        yield session
-    engine.dispose()
 
 
 def service(session: Session, name: str, impact: float, public: bool = True):  # type: ignore[no-untyped-def]

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from storeops.core.settings import Settings
-from storeops.db.engine import make_engine, normalise_url, session_factory
-from storeops.db.migrate import upgrade
+from storeops.db.engine import normalise_url
 from storeops.monitoring import actions as monitoring_actions
 from storeops.monitoring.models import NotificationLog
 from storeops.monitoring.notify import LONGEST_RETRY, Notifier
@@ -65,13 +63,14 @@ def receiver() -> Iterator[Receiver]:
         server.server_close()
 
 
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    with session_factory(engine)() as session:
-        yield session
-    engine.dispose()
+def engine_telling(session: Session, workspace: Settings, url: str) -> Engine:
+    """The watch's engine with one channel, "ops", that tells `url` of every failure."""
+    monitoring_actions.create_channel(
+        session, ChannelSpec(name="ops", url=url, failure_threshold=1),
+        origin="config", actor=ACTOR,
+    )  # fmt: skip
+    session.commit()
+    return Engine(session, WatchHooks(shop_settings(workspace), notifier=Notifier()))
 
 
 def impatient_writer(database_url: str):  # type: ignore[no-untyped-def]
@@ -102,12 +101,7 @@ def test_the_database_is_free_while_a_notice_is_delivered(
 
     with receiver() as hook:
         hook.on_post = write_meanwhile
-        monitoring_actions.create_channel(
-            session, ChannelSpec(name="ops", url=hook.url, failure_threshold=1),
-            origin="config", actor=ACTOR,
-        )  # fmt: skip
-        session.commit()
-        engine = Engine(session, WatchHooks(shop_settings(workspace), notifier=Notifier()))
+        engine = engine_telling(session, workspace, hook.url)
         engine.result(home, False, T0)
         assert hook.titles == ["Checkout: home failing (HTTP 500)"]
     other.dispose()
@@ -124,12 +118,7 @@ def test_a_failing_channel_is_tried_after_growing_pauses_then_told_once(
     step = timedelta(seconds=30)  # a flush every 30 s of a monitor failing for 50 minutes
     with receiver() as hook:
         hook.status = 500
-        monitoring_actions.create_channel(
-            session, ChannelSpec(name="ops", url=hook.url, failure_threshold=1),
-            origin="config", actor=ACTOR,
-        )  # fmt: skip
-        session.commit()
-        engine = Engine(session, WatchHooks(shop_settings(workspace), notifier=Notifier()))
+        engine = engine_telling(session, workspace, hook.url)
         at = T0
         while at < T0 + timedelta(minutes=50):
             if at == T0 + timedelta(minutes=20):
