@@ -64,24 +64,29 @@ def refund_cells(
     return cells if member is None else cells.filter(cells.member == member)
 
 
-def sku_days(con: BaseBackend, first: date | None, last: date) -> ibis.Table:
+def sku_days(
+    con: BaseBackend, first: date | None, last: date, *, orders: bool = True
+) -> ibis.Table:
     """Sale lines per store-local day × SKU (local_date, sku, gross, line_discounts, units, and
-    orders: distinct (source, order) with such a line): the cells when current, else the lines
-    summed per order first, then per day."""
+    with `orders` the distinct (source, order) with such a line): the cells when current, else
+    the lines (summed per order first only when the orders are counted)."""
     if cells_are_current(con):
         return sku_cells(con, first, last)
-    orders = _dated(con.table("orders"), first, last)
-    orders = orders.filter(orders.is_sale).select("source", "source_id", "local_date")
+    sale = _dated(con.table("orders"), first, last)
+    sale = sale.filter(sale.is_sale).select("source", "source_id", "local_date")
     lines = con.table("order_lines")
-    sold = lines.join(orders, [lines.source == orders.source, lines.order_id == orders.source_id])
-    per_order = sold.group_by(["local_date", "sku", "source", "order_id"]).aggregate(
+    sold = lines.join(sale, [lines.source == sale.source, lines.order_id == sale.source_id])
+    keys = ["local_date", "sku"] + (["source", "order_id"] if orders else [])
+    summed = sold.group_by(keys).aggregate(
         gross=(sold.price * sold.quantity).sum(),
         line_discounts=sold.discount.sum(),
         units=sold.quantity.sum().cast("int64"),
     )
-    return per_order.group_by(["local_date", "sku"]).aggregate(
-        gross=per_order.gross.sum(),
-        line_discounts=per_order.line_discounts.sum(),
-        units=per_order.units.sum(),
-        orders=per_order.count(),
+    if not orders:
+        return summed
+    return summed.group_by(["local_date", "sku"]).aggregate(
+        gross=summed.gross.sum(),
+        line_discounts=summed.line_discounts.sum(),
+        units=summed.units.sum(),
+        orders=summed.count(),
     )

@@ -163,7 +163,7 @@ def _sales(
     con: BaseBackend, seg: ibis.Table, since: date, as_of: date, window_start: date
 ) -> dict[str, dict[str, Any]]:
     """Units and revenue per SKU in the period and the window, with daily demand moments."""
-    days = sku_days(con, min(since, window_start), as_of)
+    days = sku_days(con, min(since, window_start), as_of, orders=False)
     daily = days.filter(days.sku.notnull()).select(
         "sku", day=days.local_date, units=days.units, revenue=days.gross
     )
